@@ -1,0 +1,452 @@
+// The only code that runs git. Reads that must be fast in-process (a file at a ref, the current
+// branch, tags) use isomorphic-git; everything that writes goes through the git CLI, via
+// simple-git for the porcelain (revert, tag, push) and a small spawn helper for plumbing that
+// needs stdin. Commits are built on a temporary index and landed with a compare-and-swap of the
+// branch ref, so a failed or concurrent write never leaves a stray commit or a half-edited tree.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { MlopsError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+export interface FileEdit {
+  /** Path relative to the repository root, with forward slashes. */
+  path: string;
+  /** New content, or null to delete the file. */
+  content: string | Uint8Array | null;
+  /** Make the file executable (mode 100755). */
+  executable?: boolean;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface LogEntry {
+  commit: string;
+  parents: string[];
+  author: { name: string; email: string };
+  /** ISO 8601 author date. */
+  date: string;
+  committerDate: string;
+  subject: string;
+  /** Whole message: subject, body and trailers. */
+  message: string;
+  /** Blob of the path before and after this commit (null when absent). Only set by logPath. */
+  before?: string | null;
+  after?: string | null;
+}
+
+export interface TagRef {
+  name: string;
+  /** The commit the tag points to (annotated tags peeled). */
+  commit: string;
+  annotated: boolean;
+}
+
+const ZERO_OID = '0000000000000000000000000000000000000000';
+
+async function loadIsoGit() {
+  const mod = await import('isomorphic-git');
+  return mod.default;
+}
+
+export class GitRepo {
+  private simpleGit?: SimpleGit;
+
+  private constructor(
+    /** Root of the working tree. */
+    readonly dir: string,
+    /** The .git directory (resolved for worktrees and `gitdir:` files). */
+    readonly gitdir: string,
+  ) {}
+
+  /** Opens the repository containing `dir` (searching upwards like git does). */
+  static async open(dir: string): Promise<GitRepo> {
+    let cur = resolve(dir);
+    for (;;) {
+      const dotgit = join(cur, '.git');
+      try {
+        const st = await stat(dotgit);
+        if (st.isDirectory()) return new GitRepo(cur, dotgit);
+        if (st.isFile()) {
+          const m = /^gitdir:\s*(.+)\s*$/m.exec(await readFile(dotgit, 'utf8'));
+          if (m) return new GitRepo(cur, isAbsolute(m[1]!) ? m[1]! : resolve(cur, m[1]!));
+        }
+      } catch {
+        // not here: look in the parent
+      }
+      const parent = dirname(cur);
+      if (parent === cur) {
+        throw new MlopsError('NOT_A_GIT_REPO', `${resolve(dir)} is not inside a git repository`, {
+          hint: 'Run `git init` first, or pass --repo DIR pointing into a git repository.',
+        });
+      }
+      cur = parent;
+    }
+  }
+
+  /** Runs git with optional stdin. Never throws on a non-zero exit: callers decide. */
+  run(args: string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<GitResult> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn('git', args, {
+        cwd: this.dir,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', (e) =>
+        reject(new MlopsError('GIT_FAILED', `cannot run git: ${e.message}`, { cause: e, hint: 'Install git 2.30 or later and put it on PATH.' })),
+      );
+      child.on('close', (code) =>
+        resolvePromise({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
+      );
+      child.stdin.on('error', () => {
+        // git may exit before reading stdin; the exit code tells what happened
+      });
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** Runs git and throws GIT_FAILED (or a more precise code) on a non-zero exit. */
+  async runOk(args: string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw gitError(args, r);
+    return r.stdout;
+  }
+
+  simple(): SimpleGit {
+    this.simpleGit ??= simpleGit({ baseDir: this.dir }).env({ ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
+    return this.simpleGit;
+  }
+
+  // ---- reads (in-process) ----
+
+  /** The short name of the checked-out branch, or null when HEAD is detached. */
+  async currentBranch(): Promise<string | null> {
+    // Reading HEAD directly is a few microseconds and handles unborn branches too.
+    const head = (await readFile(join(this.gitdir, 'HEAD'), 'utf8')).trim();
+    const m = /^ref: refs\/heads\/(.+)$/.exec(head);
+    return m ? m[1]! : null;
+  }
+
+  /** The commit a ref resolves to, or null when it does not exist (an unborn branch). */
+  async resolveRef(ref: string): Promise<string | null> {
+    const git = await loadIsoGit();
+    try {
+      return await git.resolveRef({ fs, dir: this.dir, gitdir: this.gitdir, ref, depth: 10 });
+    } catch {
+      if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+      try {
+        return await git.expandOid({ fs, dir: this.dir, gitdir: this.gitdir, oid: ref });
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  /** A file's bytes at a ref (commit, branch or tag), or null when the path is absent there. */
+  async readFileAt(ref: string, path: string): Promise<Buffer | null> {
+    const git = await loadIsoGit();
+    const oid = await this.resolveRef(ref);
+    if (!oid) return null;
+    try {
+      const { blob } = await git.readBlob({ fs, dir: this.dir, gitdir: this.gitdir, oid, filepath: path });
+      return Buffer.from(blob);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Tags whose name starts with `prefix`, peeled to the commit they point to. */
+  async listTags(prefix = ''): Promise<TagRef[]> {
+    const git = await loadIsoGit();
+    const names = (await git.listTags({ fs, dir: this.dir, gitdir: this.gitdir })).filter((n) => n.startsWith(prefix));
+    const tags: TagRef[] = [];
+    for (const name of names) {
+      const oid = await git.resolveRef({ fs, dir: this.dir, gitdir: this.gitdir, ref: `refs/tags/${name}` });
+      const obj = await git.readObject({ fs, dir: this.dir, gitdir: this.gitdir, oid, format: 'parsed' });
+      if (obj.type === 'tag') {
+        const tag = obj.object as { object: string; type: string };
+        tags.push({ name, commit: tag.object, annotated: true });
+      } else {
+        tags.push({ name, commit: oid, annotated: false });
+      }
+    }
+    return tags;
+  }
+
+  // ---- reads (git CLI, for bulk history) ----
+
+  /** Paths under the given pathspecs that differ from HEAD (staged, unstaged or untracked). */
+  async dirtyPaths(pathspecs: string[]): Promise<string[]> {
+    const out = await this.runOk(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...pathspecs]);
+    const paths: string[] = [];
+    const parts = out.split('\0');
+    for (let i = 0; i < parts.length; i++) {
+      const entry = parts[i]!;
+      if (entry.length < 4) continue;
+      paths.push(entry.slice(3));
+      if (entry[0] === 'R' || entry[0] === 'C') i++; // rename source follows
+    }
+    return paths;
+  }
+
+  /**
+   * Commits that changed `path`, newest first, each with the blob ids before and after.
+   * Merge commits are compared with their first parent, so a merged PR shows as one change.
+   */
+  async logPath(path: string, opts: { ref?: string; firstParent?: boolean; maxCount?: number } = {}): Promise<LogEntry[]> {
+    const args = ['log', '--no-renames', '--raw', '--no-abbrev', '--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f'];
+    if (opts.firstParent) args.push('--first-parent');
+    if (opts.maxCount) args.push(`--max-count=${opts.maxCount}`);
+    args.push(opts.ref ?? 'HEAD', '--', path);
+    const r = await this.run(args);
+    if (r.code !== 0) {
+      if (/does not have any commits|unknown revision|bad default revision/.test(r.stderr)) return [];
+      throw gitError(args, r);
+    }
+    return parseLog(r.stdout, path);
+  }
+
+  /** Commits reachable from ref, newest first (no diff). */
+  async log(opts: { ref?: string; firstParent?: boolean; maxCount?: number; paths?: string[] } = {}): Promise<LogEntry[]> {
+    const args = ['log', '--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f'];
+    if (opts.firstParent) args.push('--first-parent');
+    if (opts.maxCount) args.push(`--max-count=${opts.maxCount}`);
+    args.push(opts.ref ?? 'HEAD');
+    if (opts.paths) args.push('--', ...opts.paths);
+    const r = await this.run(args);
+    if (r.code !== 0) {
+      if (/does not have any commits|unknown revision|bad default revision/.test(r.stderr)) return [];
+      throw gitError(args, r);
+    }
+    return parseLog(r.stdout, null);
+  }
+
+  /** Reads many blobs in one git process. */
+  async readBlobs(oids: string[]): Promise<Map<string, Buffer>> {
+    const unique = [...new Set(oids)];
+    const result = new Map<string, Buffer>();
+    if (unique.length === 0) return result;
+    const r = await new Promise<Buffer>((res, rej) => {
+      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.on('error', rej);
+      child.on('close', () => res(Buffer.concat(chunks)));
+      child.stdin.end(unique.join('\n') + '\n');
+    });
+    let pos = 0;
+    for (const oid of unique) {
+      const nl = r.indexOf(10, pos);
+      const header = r.subarray(pos, nl).toString('utf8');
+      pos = nl + 1;
+      const m = /^([0-9a-f]{40}) (\w+) (\d+)$/.exec(header);
+      if (!m) continue; // "<oid> missing"
+      const size = Number(m[3]);
+      result.set(oid, r.subarray(pos, pos + size));
+      pos += size + 1;
+    }
+    return result;
+  }
+
+  /** First commit (oldest) on the first-parent line of `ref` whose change added `path`. */
+  async firstCommitAdding(path: string, ref: string): Promise<string | null> {
+    const r = await this.run(['log', '--first-parent', '--reverse', '--diff-filter=A', '--format=%H', ref, '--', path]);
+    if (r.code !== 0) return null;
+    return r.stdout.split('\n').find((l) => l.length === 40) ?? null;
+  }
+
+  /** Whether `path` exists in the tree of `commit`. */
+  async existsAt(commit: string, path: string): Promise<boolean> {
+    const r = await this.run(['cat-file', '-e', `${commit}:${path}`]);
+    return r.code === 0;
+  }
+
+  // ---- writes ----
+
+  /**
+   * Makes one commit on the current branch holding exactly `edits` on top of HEAD, then
+   * brings the working tree and index of those paths up to date. Changes outside `edits`
+   * (even staged ones) are left alone and not committed. Throws CONCURRENT_UPDATE when the
+   * branch moved since `expectedHead` (or since this call read it).
+   */
+  async commitFiles(args: { edits: FileEdit[]; message: string; expectedHead?: string | null }): Promise<string> {
+    const branch = await this.currentBranch();
+    if (!branch) {
+      throw new MlopsError('DETACHED_HEAD', 'HEAD is detached: registry changes are commits on a branch', {
+        hint: 'Check out a branch first, e.g. `git switch main`.',
+      });
+    }
+    const head = await this.headOrNull();
+    if (args.expectedHead !== undefined && args.expectedHead !== head) {
+      throw concurrent(branch);
+    }
+    const index = join(this.gitdir, `mlops-index-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      if (head) await this.runOk(['read-tree', head], { env });
+      else await this.runOk(['read-tree', '--empty'], { env });
+      const lines: string[] = [];
+      for (const edit of args.edits) {
+        assertRepoPath(edit.path);
+        if (edit.content === null) {
+          lines.push(`0 ${ZERO_OID}\t${edit.path}`);
+        } else {
+          const oid = (await this.runOk(['hash-object', '-w', '--stdin'], { input: edit.content })).trim();
+          lines.push(`${edit.executable ? '100755' : '100644'} ${oid}\t${edit.path}`);
+        }
+      }
+      if (lines.length) await this.runOk(['update-index', '--index-info'], { input: lines.join('\n') + '\n', env });
+      const tree = (await this.runOk(['write-tree'], { env })).trim();
+      const commitArgs = ['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', '-'];
+      const c = await this.run(commitArgs, { input: args.message });
+      if (c.code !== 0) {
+        if (/Please tell me who you are|unable to auto-detect email|empty ident/i.test(c.stderr)) {
+          throw new MlopsError('GIT_IDENTITY_MISSING', 'git does not know who is committing', {
+            hint: 'Set it with `git config user.name "Your Name"` and `git config user.email you@example.com` (in CI: the bot identity).',
+          });
+        }
+        throw gitError(commitArgs, c);
+      }
+      const commit = c.stdout.trim();
+      const u = await this.run(['update-ref', '-m', `mlops: ${args.message.split('\n')[0]}`, 'HEAD', commit, head ?? ZERO_OID]);
+      if (u.code !== 0) throw concurrent(branch);
+      await this.syncWorktree(args.edits);
+      return commit;
+    } finally {
+      await rm(index, { force: true });
+    }
+  }
+
+  /** Writes the committed content of `edits` into the working tree and index. */
+  private async syncWorktree(edits: FileEdit[]): Promise<void> {
+    const removed: string[] = [];
+    for (const edit of edits) {
+      const abs = join(this.dir, edit.path);
+      if (edit.content === null) {
+        removed.push(edit.path);
+        await rm(abs, { force: true });
+      } else {
+        await writeFileAtomic(abs, edit.content);
+        if (edit.executable) await fs.promises.chmod(abs, 0o755);
+      }
+    }
+    // Reset the index entries of the touched paths to HEAD (which now holds them).
+    const paths = edits.map((e) => e.path);
+    for (let i = 0; i < paths.length; i += 500) {
+      await this.runOk(['reset', '-q', 'HEAD', '--', ...paths.slice(i, i + 500)]);
+    }
+    void removed;
+  }
+
+  async headOrNull(): Promise<string | null> {
+    const r = await this.run(['rev-parse', '--verify', '-q', 'HEAD']);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  /**
+   * `git revert --no-edit <commit>` with our message. Returns the new commit, or the
+   * conflicting paths after aborting (the tree is then exactly as before).
+   */
+  async revert(commit: string, message: string): Promise<{ ok: true; commit: string } | { ok: false; conflicts: string[] }> {
+    const r = await this.run(['revert', '--no-commit', commit]);
+    if (r.code !== 0) {
+      const conflicts = (await this.run(['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
+      await this.run(['revert', '--abort']);
+      if (conflicts.length === 0 && !/conflict/i.test(r.stdout + r.stderr)) throw gitError(['revert', commit], r);
+      return { ok: false, conflicts };
+    }
+    const c = await this.run(['commit', '--no-verify', '-q', '-F', '-'], { input: message });
+    if (c.code !== 0) {
+      await this.run(['revert', '--abort']);
+      await this.run(['reset', '-q', '--merge']);
+      throw gitError(['commit'], c);
+    }
+    return { ok: true, commit: (await this.runOk(['rev-parse', 'HEAD'])).trim() };
+  }
+
+  /** Creates an annotated tag; fails when it exists. */
+  async createTag(name: string, commit: string, message: string): Promise<void> {
+    await this.runOk(['tag', '-a', name, commit, '-F', '-'], { input: message });
+  }
+
+  async deleteTag(name: string): Promise<void> {
+    await this.run(['tag', '-d', name]);
+  }
+
+  async push(remote: string, refspecs: string[], opts: { force?: boolean; atomic?: boolean } = {}): Promise<void> {
+    const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), ...(opts.force ? ['--force-with-lease'] : []), remote, ...refspecs];
+    const r = await this.run(args);
+    if (r.code !== 0) {
+      if (/rejected|non-fast-forward|fetch first|stale info/i.test(r.stdout + r.stderr)) {
+        throw new MlopsError('PUSH_REJECTED', `git push to ${remote} was rejected: ${firstLine(r.stderr || r.stdout)}`, {
+          hint: 'The remote moved on. Pull (or fetch and rebase) and run the command again.',
+          data: { remote, refspecs },
+        });
+      }
+      throw gitError(args, r);
+    }
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n').find((l) => l.trim()) ?? '';
+}
+
+function concurrent(branch: string): MlopsError {
+  return new MlopsError('CONCURRENT_UPDATE', `branch ${branch} moved while the change was being made`, {
+    hint: 'Another process committed at the same time; run the command again.',
+  });
+}
+
+function gitError(args: string[], r: GitResult): MlopsError {
+  return new MlopsError('GIT_FAILED', `git ${args[0]} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`, {
+    hint: 'See the git message above.',
+    data: { args: args.slice(0, 4), stderr: r.stderr.slice(0, 2000) },
+  });
+}
+
+function assertRepoPath(path: string): void {
+  if (!path || isAbsolute(path) || path.split('/').some((p) => p === '..' || p === '' || p === '.git') || path.includes('\\')) {
+    throw new MlopsError('INTERNAL', `refusing to write outside the repository: ${path}`);
+  }
+}
+
+function parseLog(out: string, path: string | null): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const rec of out.split('\x1e')) {
+    if (!rec.trim()) continue;
+    const f = rec.split('\x1f');
+    const [commit, parents, name, email, date, committerDate, message] = f;
+    const entry: LogEntry = {
+      commit: commit!.trim(),
+      parents: parents ? parents.split(' ').filter(Boolean) : [],
+      author: { name: name ?? '', email: email ?? '' },
+      date: date ?? '',
+      committerDate: committerDate ?? '',
+      message: (message ?? '').replace(/\n+$/, ''),
+      subject: (message ?? '').split('\n')[0] ?? '',
+    };
+    if (path !== null) {
+      const raw = f[7] ?? '';
+      // ":100644 100644 <old> <new> M\tpath"
+      const m = /^:\d{6} \d{6} ([0-9a-f]{40}) ([0-9a-f]{40}) \w+\t/m.exec(raw);
+      if (m) {
+        entry.before = m[1] === ZERO_OID ? null : m[1]!;
+        entry.after = m[2] === ZERO_OID ? null : m[2]!;
+      }
+    }
+    entries.push(entry);
+  }
+  return entries;
+}

@@ -1,0 +1,26 @@
+// Small file-system helpers: atomic writes (temp file + rename) so a crash never leaves a half-written file.
+import { mkdir, rename, writeFile, rm } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
