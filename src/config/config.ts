@@ -3,9 +3,9 @@
 // key); every missing value takes the default below.
 import { readFile } from 'node:fs/promises';
 import { join, resolve, extname } from 'node:path';
+import { statSync } from 'node:fs';
 import { MlopsError } from '../errors.js';
-import { parseYaml } from '../util/yaml.js';
-import { throwProblems, validateValue } from '../util/validate.js';
+import type { ParseCache } from '../util/parse-cache.js';
 
 export interface Thresholds {
   min_success_rate: number;
@@ -121,7 +121,9 @@ function merge<T>(base: T, over: unknown): T {
 }
 
 /** Validates a raw configuration value and fills the defaults. */
-export function resolveConfig(raw: unknown, file = 'mlops.config.json'): MlopsConfig {
+export async function resolveConfig(raw: unknown, file = 'mlops.config.json'): Promise<MlopsConfig> {
+  // Loaded on demand: a cached configuration needs neither ajv nor the schema.
+  const { throwProblems, validateValue } = await import('../util/validate.js');
   throwProblems('CONFIG_INVALID', file, validateValue('config', raw ?? {}, { file, code: 'CONFIG_INVALID' }));
   const config = merge(defaultConfig(), raw ?? {});
   // The promotion bounds must be stricter than the rollback bounds, or SPEC 6.5's test is meaningless.
@@ -144,10 +146,13 @@ export function resolveConfig(raw: unknown, file = 'mlops.config.json'): MlopsCo
  * Loads the configuration: `file` when given (relative to `dir`), else the first of
  * CONFIG_FILES in `dir`, else the defaults. Returns the path it read (null for defaults).
  */
-export async function loadConfig(args: { dir: string; file?: string }): Promise<{ config: MlopsConfig; path: string | null }> {
+export async function loadConfig(args: { dir: string; file?: string; cache?: ParseCache }): Promise<{ config: MlopsConfig; path: string | null }> {
   const candidates = args.file ? [resolve(args.dir, args.file)] : CONFIG_FILES.map((f) => join(args.dir, f));
   for (const path of candidates) {
     let text: string;
+    const st = args.cache ? statOrNull(path) : null;
+    const hit = st ? args.cache!.get<MlopsConfig>(path, st) : undefined;
+    if (hit) return { config: hit, path };
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
@@ -161,12 +166,25 @@ export async function loadConfig(args: { dir: string; file?: string }): Promise<
       }
       throw e;
     }
-    return { config: resolveConfig(parseConfigText(text, path), path), path };
+    const config = await resolveConfig(await parseConfigText(text, path), path);
+    if (st) {
+      args.cache!.set(path, st, config);
+      args.cache!.save();
+    }
+    return { config, path };
   }
   return { config: defaultConfig(), path: null };
 }
 
-function parseConfigText(text: string, path: string): unknown {
+function statOrNull(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+async function parseConfigText(text: string, path: string): Promise<unknown> {
   if (extname(path) === '.json') {
     try {
       return JSON.parse(text);
@@ -174,6 +192,7 @@ function parseConfigText(text: string, path: string): unknown {
       throw new MlopsError('CONFIG_PARSE_ERROR', `${path}: ${(cause as Error).message}`, { cause, hint: 'Fix the JSON syntax.' });
     }
   }
+  const { parseYaml } = await import('../util/yaml.js');
   try {
     return parseYaml(text, path).value;
   } catch (cause) {

@@ -1,0 +1,156 @@
+// Reads the registry from the working tree: model.yaml, deployments.yaml and manifests, each
+// parsed and validated once and then served from the stat-keyed parse cache. The YAML and
+// JSON Schema code is only loaded when a file actually has to be parsed.
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { MlopsError } from '../errors.js';
+import { ParseCache } from '../util/parse-cache.js';
+import { deploymentsFile, manifestFile, modelFile, REGISTRY_DIR, versionsDir } from '../registry/paths.js';
+import { isModelName, isVersion } from '../registry/semver.js';
+import type { DeploymentsDoc, ManifestDoc, ModelDoc, ModelState, VersionEntry } from '../registry/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { SchemaName } from '../util/validate.js';
+import { TOOL_VERSION } from '../version.js';
+
+type Validate = (text: string, file: string, name: SchemaName, code: ErrorCode) => unknown;
+let validateYaml: Validate | undefined;
+
+async function loadValidator(): Promise<Validate> {
+  validateYaml ??= (await import('../util/validate.js')).parseAndValidateYaml;
+  return validateYaml;
+}
+
+export class RegistryStore {
+  private cache: ParseCache;
+
+  constructor(readonly root: string) {
+    this.cache = ParseCache.open(join(root, '.mlops', 'cache'), 'registry', TOOL_VERSION);
+  }
+
+  /** Models: folders under registry/ holding a model.yaml. */
+  listModels(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.root, REGISTRY_DIR));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => n !== 'schemas' && isModelName(n) && statOrNull(join(this.root, modelFile(n)))).sort();
+  }
+
+  /** Reads one registry YAML file (relative path), from the cache when its stat is unchanged. */
+  async readYaml<T>(rel: string, schema: SchemaName, code: ErrorCode, notFound: () => MlopsError): Promise<T> {
+    const abs = join(this.root, rel);
+    const st = statOrNull(abs);
+    if (!st) throw notFound();
+    const hit = this.cache.get<T>(rel, st);
+    if (hit !== undefined) return hit;
+    const text = readFileSync(abs);
+    const decoded = decodeUtf8(text, rel);
+    const value = (await loadValidator())(decoded, rel, schema, code) as T;
+    this.cache.set(rel, st, value);
+    return value;
+  }
+
+  async readModel(model: string): Promise<ModelDoc> {
+    const doc = await this.readYaml<ModelDoc>(modelFile(model), 'model', 'SCHEMA_INVALID', () => modelNotFound(model, this.listModels()));
+    if (doc.name !== model) {
+      throw new MlopsError('SCHEMA_INVALID', `${modelFile(model)}: name "${doc.name}" differs from its folder "${model}"`, {
+        hint: `Set name: ${model}, or rename the folder.`,
+      });
+    }
+    return doc;
+  }
+
+  async readDeployments(model: string): Promise<DeploymentsDoc> {
+    const doc = await this.readYaml<DeploymentsDoc>(deploymentsFile(model), 'deployments', 'DEPLOYMENTS_INVALID', () =>
+      new MlopsError('FILE_NOT_FOUND', `${deploymentsFile(model)} is missing`, { hint: 'Run `mlops init --model ' + model + '` to create it.' }),
+    );
+    if (doc.model !== model) {
+      throw new MlopsError('DEPLOYMENTS_INVALID', `${deploymentsFile(model)}: model "${doc.model}" differs from its folder "${model}"`, {
+        hint: `Set model: ${model}.`,
+      });
+    }
+    return doc;
+  }
+
+  /** Version folder names (valid or not) under registry/<model>/versions. */
+  listVersionFolders(model: string): string[] {
+    try {
+      return readdirSync(join(this.root, versionsDir(model)), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+
+  async readManifest(model: string, version: string): Promise<ManifestDoc> {
+    const rel = manifestFile(model, version);
+    const doc = await this.readYaml<ManifestDoc>(rel, 'model-version', 'MANIFEST_INVALID', () =>
+      new MlopsError('VERSION_NOT_FOUND', `${model}@${version} is not registered (no ${rel})`, {
+        hint: `See the registered versions with \`mlops list --model ${model}\`.`,
+      }),
+    );
+    checkManifestIdentity(doc, model, version, rel);
+    return doc;
+  }
+
+  /** The model with its deployments and every manifest. Throws on the first invalid file. */
+  async loadModel(model: string): Promise<Omit<ModelState, 'taggedVersions'>> {
+    const [modelDoc, deployments] = [await this.readModel(model), await this.readDeployments(model)];
+    const versions = new Map<string, VersionEntry>();
+    for (const folder of this.listVersionFolders(model)) {
+      const rel = manifestFile(model, folder);
+      if (!statOrNull(join(this.root, rel))) continue; // an empty folder is not a version
+      const manifest = await this.readManifest(model, folder);
+      versions.set(manifest.version, { manifest, folder: join(versionsDir(model), folder).split('\\').join('/') });
+    }
+    this.cache.save();
+    return { model: modelDoc, deployments, versions };
+  }
+
+  /** Persists what was parsed so far (call at the end of a read command). */
+  flush(): void {
+    this.cache.save();
+  }
+}
+
+export function checkManifestIdentity(doc: ManifestDoc, model: string, folder: string, rel: string): void {
+  if (doc.version !== folder) {
+    throw new MlopsError('VERSION_FOLDER_MISMATCH', `${rel}: version ${doc.version} differs from its folder name ${folder}`, {
+      hint: 'A version folder is named after its version; manifests are written once by `mlops register`.',
+    });
+  }
+  if (doc.model !== model) {
+    throw new MlopsError('MANIFEST_INVALID', `${rel}: model "${doc.model}" differs from its folder "${model}"`, { hint: `Set model: ${model}.` });
+  }
+  if (!isVersion(folder)) {
+    throw new MlopsError('VERSION_INVALID', `${rel}: folder ${folder} is not a version`, { hint: 'Version folders are named like v1.2.3.' });
+  }
+}
+
+export function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+export function modelNotFound(model: string, known: string[]): MlopsError {
+  return new MlopsError('MODEL_NOT_FOUND', `model "${model}" is not in this registry (no ${modelFile(model)})`, {
+    hint: known.length ? `Known models: ${known.join(', ')}.` : 'Create it with `mlops init --model ' + model + '`.',
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw new MlopsError('ENCODING_INVALID', `${file} is not valid UTF-8`, { cause, hint: 'Registry files are UTF-8 text.' });
+  }
+}
