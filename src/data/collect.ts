@@ -1,0 +1,492 @@
+// Sealing the not-yet-locked outcomes of the store into a new shard (SPEC 5), in bounded memory.
+//
+// Rules (task_id is the idempotency key):
+// - a record whose exact row is already in a locked shard is skipped (`sealed`): re-reading the
+//   store, or a client retry after the collect, changes nothing.
+// - a different record for a sealed task_id: under `append` dropped (`conflict`); under `dedupe`
+//   sealed as an update when its timestamp is later than the sealed one, else dropped (`stale`).
+//   The "later" rule is what keeps a second run from flipping between two versions.
+// - among unsealed records of one task_id, the latest timestamp wins (ties: the greater row
+//   text); older versions are `superseded`, exact copies `duplicate`. The choice depends only on
+//   the records, never on the order they were appended, so the shard bytes do too.
+// - nothing new -> no shard and no change to datasets.lock.
+//
+// Memory (1,000,000 outcomes): the sealed task_ids and rows, and the new task_ids, are kept as
+// 64-bit digests in typed-array tables (digest-table.ts, ~17 bytes per slot at load <= 1/2);
+// the candidate rows go through an external sort (external-sort.ts) that spills sorted runs of
+// 250,000 rows to `.mlops/tmp/`. No step holds all records; the staged shard is written while
+// it is hashed.
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, open, rename, rm, readFile } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FileEdit } from '../git/repo.js';
+import { MlopsError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { DigestTable } from './digest-table.js';
+import { ExternalSorter, mergeSources, compareEntries, sortEntry, type SortEntry, type SortedSource } from './external-sort.js';
+import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock, type DatasetLock, type LockShard, type MergeStrategy } from './lock.js';
+import { applyStrategy, hashRows, shardSource, timestampMs } from './merged.js';
+import { emptyStats, scanOutcomeStore, type StoreStats, type StoreWarning } from './outcome-store.js';
+import type { OutcomeRecord } from './outcome.js';
+import { readLock } from './read-lock.js';
+import { outcomeToRow, rowKey, SHARD_HEADER, SHARD_SCHEMA, shardPath } from './shard.js';
+import { ShardRowReader } from './shard-reader.js';
+import { hashFile } from './hash-file.js';
+
+export interface DroppedSummary {
+  /** Exact copies among the new records (beyond the first). */
+  duplicate: number;
+  /** A different record for a task_id sealed earlier (append). */
+  conflict: number;
+  /** A different record for a sealed task_id, not later than the sealed one (dedupe). */
+  stale: number;
+  /** Older versions among the new records of one task_id. */
+  superseded: number;
+  /** Store lines that are not valid records (invalid, too long, not UTF-8). */
+  invalid: number;
+}
+
+export interface CollectSummary {
+  dataset: string;
+  mergeStrategy: MergeStrategy;
+  /** Whether datasets.lock changes (a new shard, or a changed merge strategy). */
+  changed: boolean;
+  /** Valid records read from the store. */
+  read: number;
+  /** Records whose exact row is already in a locked shard (not new, not an error). */
+  sealed: number;
+  /** Rows of the new shard. */
+  newRows: number;
+  /** Of which replace a sealed task_id's record (dedupe). */
+  updates: number;
+  dropped: DroppedSummary;
+  /** Lines at the end of a store file without a line ending (torn or in flight); not read. */
+  truncated: number;
+  /** The new lock entry, or null when nothing was sealed. */
+  shard: LockShard | null;
+  merged: { sha256: string; rows: number };
+  previousMerged: { sha256: string; rows: number } | null;
+  store: { files: number; bytes: number };
+}
+
+/** A collect computed but not yet applied: the shard is staged in `.mlops/tmp/`. */
+export interface PreparedCollect {
+  summary: CollectSummary;
+  /** Absolute path of the staged shard (null when nothing new). */
+  staged: string | null;
+  /** New datasets.lock text (null when unchanged). */
+  lockText: string | null;
+}
+
+export interface PrepareCollectOptions {
+  dir: string;
+  dataset: string;
+  /** Default: the dataset's strategy in the lock, else 'append'. */
+  mergeStrategy?: MergeStrategy;
+  now: Date;
+  onWarning?: (w: StoreWarning) => void;
+  /** Rows per in-memory sort chunk (tests use small values to force spilling). */
+  chunkRows?: number;
+}
+
+/** Counting and choosing, shared by the streaming collect and the in-memory planner. */
+class Classifier {
+  readonly dropped: DroppedSummary = { duplicate: 0, conflict: 0, stale: 0, superseded: 0, invalid: 0 };
+  sealedCount = 0;
+  read = 0;
+  /** task_id -> greatest timestamp among the new candidates; flag 1 = the task was sealed. */
+  readonly fresh = new DigestTable(1 << 16);
+
+  constructor(
+    readonly strategy: MergeStrategy,
+    /** task_id -> greatest sealed timestamp (ms). */
+    readonly sealedTasks: DigestTable,
+    /** Rows already sealed (as a set). */
+    readonly sealedRows: DigestTable,
+  ) {}
+
+  /** The sort entry of a record when it is a candidate for the new shard, else null (counted). */
+  classify(r: OutcomeRecord): SortEntry | null {
+    this.read++;
+    const row = outcomeToRow(r);
+    let update = 0;
+    if (this.sealedTasks.size) {
+      if (this.sealedRows.has(row)) {
+        this.sealedCount++;
+        return null;
+      }
+      const sealedTs = this.sealedTasks.get(r.task_id);
+      if (sealedTs !== undefined) {
+        if (this.strategy === 'append') {
+          this.dropped.conflict++;
+          return null;
+        }
+        if (!(timestampMs(r.timestamp) > sealedTs)) {
+          this.dropped.stale++;
+          return null;
+        }
+        update = 1;
+      }
+    }
+    const slot = this.fresh.insert(r.task_id);
+    const t = timestampMs(r.timestamp);
+    if (this.fresh.inserted || this.fresh.valueAt(slot) < t) this.fresh.setValueAt(slot, t);
+    if (update) this.fresh.setFlagsAt(slot, 1);
+    return sortEntry(r.timestamp + r.task_id, row);
+  }
+
+  private prev: SortEntry | null = null;
+
+  /**
+   * Picks the rows of the new shard from the candidates, fed in canonical order: per task_id the
+   * one with the latest timestamp, and among equal timestamps the last (greatest) row. Returns
+   * the row that is now final, if any; flush() returns the last one.
+   */
+  feed(e: SortEntry): SortEntry | null {
+    if (timestampMs(e.k) < this.fresh.get(e.k.slice(24))!) {
+      this.dropped.superseded++;
+      return null;
+    }
+    const prev = this.prev;
+    this.prev = e;
+    if (prev && prev.k === e.k) {
+      if (prev.r === e.r) this.dropped.duplicate++;
+      else this.dropped.superseded++;
+      return null;
+    }
+    return prev;
+  }
+
+  flush(): SortEntry | null {
+    const p = this.prev;
+    this.prev = null;
+    return p;
+  }
+
+  async *select(sorted: AsyncIterable<SortEntry[]>): AsyncGenerator<SortEntry[]> {
+    for await (const batch of sorted) {
+      const out: SortEntry[] = [];
+      for (const e of batch) {
+        const done = this.feed(e);
+        if (done) out.push(done);
+      }
+      if (out.length) yield out;
+    }
+    const last = this.flush();
+    if (last) yield [last];
+  }
+
+  isUpdate(e: SortEntry): boolean {
+    const slot = this.fresh.find(e.k.slice(24));
+    return slot >= 0 && this.fresh.flagsAt(slot) === 1;
+  }
+}
+
+/** Loads the digests of a dataset's sealed rows and task_ids, verifying every shard on the way. */
+async function indexSealed(dir: string, shards: LockShard[]): Promise<{ tasks: DigestTable; rows: DigestTable }> {
+  const total = shards.reduce((n, s) => n + s.rows, 0);
+  const tasks = new DigestTable(total);
+  const rows = new DigestTable(total);
+  for (const s of shards) {
+    const reader = ShardRowReader.forEntry(dir, s);
+    for (let b = await reader.next(); b; b = await reader.next()) indexRows(b, tasks, rows);
+  }
+  return { tasks, rows };
+}
+
+function indexRows(batch: string[], tasks: DigestTable, rows: DigestTable): void {
+  for (const row of batch) {
+    const k = rowKey(row);
+    const slot = tasks.insert(k.slice(24));
+    const t = timestampMs(k);
+    if (tasks.inserted || tasks.valueAt(slot) < t) tasks.setValueAt(slot, t);
+    rows.insert(row);
+  }
+}
+
+/** `2026-11-22T02:00:04Z`: the lock's created_at (seconds are enough for an audit trail). */
+export function lockTimestamp(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function resolveStrategy(lock: DatasetLock, dataset: string, requested: MergeStrategy | undefined): MergeStrategy {
+  return requested ?? lock.datasets[dataset]?.merge_strategy ?? 'append';
+}
+
+function summaryOf(args: {
+  dataset: string;
+  strategy: MergeStrategy;
+  c: Classifier;
+  updates: number;
+  shard: LockShard | null;
+  merged: { sha256: string; rows: number };
+  previous: { sha256: string; rows: number } | null;
+  changed: boolean;
+  stats: StoreStats;
+}): CollectSummary {
+  const { c, stats } = args;
+  return {
+    dataset: args.dataset,
+    mergeStrategy: args.strategy,
+    changed: args.changed,
+    read: c.read,
+    sealed: c.sealedCount,
+    newRows: args.shard?.rows ?? 0,
+    updates: args.updates,
+    dropped: { ...c.dropped, invalid: stats.skipped.invalid + stats.skipped.too_long + stats.skipped.not_utf8 },
+    truncated: stats.skipped.truncated,
+    shard: args.shard,
+    merged: args.merged,
+    previousMerged: args.previous,
+    store: { files: stats.files, bytes: stats.bytes },
+  };
+}
+
+/**
+ * Reads the store and the lock, stages the new shard under `.mlops/tmp/` and computes the new
+ * lock, without touching the working tree. Apply with applyCollect, or discard with
+ * discardCollect.
+ */
+export async function prepareCollect(opts: PrepareCollectOptions): Promise<PreparedCollect> {
+  assertDatasetName(opts.dataset);
+  const { lock } = await readLock(opts.dir);
+  const strategy = resolveStrategy(lock, opts.dataset, opts.mergeStrategy);
+  const prev = lock.datasets[opts.dataset];
+  const shards = prev?.shards ?? [];
+  const sealed = await indexSealed(opts.dir, shards);
+  const c = new Classifier(strategy, sealed.tasks, sealed.rows);
+
+  const tmp = join(opts.dir, '.mlops', 'tmp');
+  await mkdir(tmp, { recursive: true });
+  const sorter = new ExternalSorter({ tmpDir: tmp, chunkRows: opts.chunkRows });
+  const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
+  let keepStaged = false;
+  try {
+    const stats = await scanOutcomeStore({
+      dir: opts.dir,
+      onWarning: opts.onWarning,
+      stats: emptyStats(),
+      onBatch: async (records) => {
+        for (const r of records) {
+          const e = c.classify(r);
+          if (e) sorter.push(e);
+        }
+        await sorter.spillIfFull();
+      },
+    });
+
+    // Write the selected rows to the staged shard, hashing as we go.
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let rows = 0;
+    let updates = 0;
+    const fh = await open(staged, 'w');
+    try {
+      const head = Buffer.from(SHARD_HEADER);
+      await fh.write(head);
+      hash.update(head);
+      bytes += head.length;
+      for await (const batch of c.select(sorter.sorted())) {
+        let text = '';
+        for (const e of batch) {
+          text += e.r;
+          if (c.isUpdate(e)) updates++;
+        }
+        const buf = Buffer.from(text, 'utf8');
+        await fh.write(buf);
+        hash.update(buf);
+        bytes += buf.length;
+        rows += batch.length;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await sorter.cleanup();
+
+    const sha256 = hash.digest('hex');
+    const createdAt = lockTimestamp(opts.now);
+    const shard: LockShard | null = rows > 0 ? { path: shardPath(opts.dataset, createdAt, sha256), sha256, bytes, rows, created_at: createdAt } : null;
+    const previous = prev ? { ...prev.merged } : null;
+    const strategyChanged = prev !== undefined && prev.merge_strategy !== strategy;
+
+    let merged: { sha256: string; rows: number };
+    if (!shard && !strategyChanged) {
+      merged = previous ?? { sha256: createHash('sha256').update(SHARD_HEADER).digest('hex'), rows: 0 };
+    } else if (shard && shards.length === 0) {
+      merged = { sha256: shard.sha256, rows: shard.rows }; // one shard: the merged set is the shard
+    } else {
+      // Tasks of the new shard now have their (later) timestamps in the sealed table.
+      const latest = sealed.tasks;
+      if (shard && strategy === 'dedupe') {
+        const reader = new ShardRowReader(staged, shard.path, shard);
+        for (let b = await reader.next(); b; b = await reader.next()) {
+          for (const row of b) {
+            const k = rowKey(row);
+            const slot = latest.insert(k.slice(24));
+            const t = timestampMs(k);
+            if (latest.inserted || latest.valueAt(slot) < t) latest.setValueAt(slot, t);
+          }
+        }
+      }
+      const sources: SortedSource<SortEntry>[] = shards.map((s) => shardSource(ShardRowReader.forEntry(opts.dir, s)));
+      if (shard) sources.push(shardSource(new ShardRowReader(staged, shard.path, shard)));
+      merged = await hashRows(applyStrategy(mergeSources(sources, compareEntries), strategy, strategy === 'dedupe' ? latest : null));
+    }
+
+    const changed = shard !== null || strategyChanged;
+    const lockText = changed
+      ? serializeLock(planLockUpdate(lock, { dataset: opts.dataset, schema: prev?.schema ?? SHARD_SCHEMA, mergeStrategy: strategy, shard, merged }))
+      : null;
+    keepStaged = shard !== null;
+    return {
+      staged: shard ? staged : null,
+      lockText,
+      summary: summaryOf({ dataset: opts.dataset, strategy, c, updates, shard, merged, previous, changed: lockText !== null, stats }),
+    };
+  } finally {
+    await sorter.cleanup();
+    if (!keepStaged) await rm(staged, { force: true });
+  }
+}
+
+/** The file edits of a prepared collect (shard first, lock last), e.g. for a commit elsewhere. */
+export async function collectEdits(p: PreparedCollect): Promise<FileEdit[]> {
+  const edits: FileEdit[] = [];
+  if (p.summary.shard && p.staged) edits.push({ path: p.summary.shard.path, content: await readFile(p.staged) });
+  if (p.lockText !== null) edits.push({ path: LOCK_FILE, content: p.lockText });
+  return edits;
+}
+
+/**
+ * Writes a prepared collect into the working tree: the shard first (renamed into place, so it
+ * is whole or absent), datasets.lock last (atomic replace). A crash in between leaves an
+ * untracked shard that the next collect recreates identically. Returns the paths written.
+ */
+export async function applyCollect(dir: string, p: PreparedCollect): Promise<string[]> {
+  const written: string[] = [];
+  if (p.summary.shard && p.staged) {
+    const target = join(dir, p.summary.shard.path);
+    await mkdir(dirname(target), { recursive: true });
+    // Same name and same bytes: a collect that crashed before writing the lock, run again.
+    const existing = await hashFile(target).catch(() => null);
+    if (existing && existing.sha256 !== p.summary.shard.sha256) throw shardExists(p.summary.shard.path);
+    try {
+      await rename(p.staged, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      // .mlops on another file system: copy, then drop the staged file.
+      await copyFile(p.staged, target);
+      await rm(p.staged, { force: true });
+    }
+    written.push(p.summary.shard.path);
+  }
+  if (p.lockText !== null) {
+    await writeFileAtomic(join(dir, LOCK_FILE), p.lockText);
+    written.push(LOCK_FILE);
+  }
+  return written;
+}
+
+/** Removes the staged shard of a collect that will not be applied. */
+export async function discardCollect(p: PreparedCollect): Promise<void> {
+  if (p.staged) await rm(p.staged, { force: true });
+}
+
+// ---- the same rules on in-memory data (pure) ----
+
+export interface CollectInput {
+  lock: DatasetLock;
+  dataset: string;
+  mergeStrategy?: MergeStrategy;
+  /** Canonical rows (with LF) of each locked shard of the dataset, in lock order. */
+  sealedRows: string[][];
+  /** Valid store records, in any order. */
+  outcomes: Iterable<OutcomeRecord>;
+  /** Store lines that were not valid records (for the counts). */
+  invalid?: number;
+  now: Date;
+}
+
+export interface CollectPlan {
+  summary: CollectSummary;
+  /** Shard first, datasets.lock last; empty when nothing changes. */
+  edits: FileEdit[];
+  lock: DatasetLock;
+}
+
+/**
+ * The collect of in-memory records: same rules and same bytes as prepareCollect, as a pure
+ * function (no fs, no clock). For small inputs, tests and dry runs.
+ */
+export function planCollect(input: CollectInput): CollectPlan {
+  assertDatasetName(input.dataset);
+  const lock = input.lock ?? emptyLock();
+  const strategy = resolveStrategy(lock, input.dataset, input.mergeStrategy);
+  const prev = lock.datasets[input.dataset];
+  const total = input.sealedRows.reduce((n, s) => n + s.length, 0);
+  const tasks = new DigestTable(total);
+  const rowsSet = new DigestTable(total);
+  for (const s of input.sealedRows) indexRows(s, tasks, rowsSet);
+  const c = new Classifier(strategy, tasks, rowsSet);
+  const candidates: SortEntry[] = [];
+  for (const r of input.outcomes) {
+    const e = c.classify(r);
+    if (e) candidates.push(e);
+  }
+  candidates.sort(compareEntries);
+  const selected: SortEntry[] = [];
+  for (const e of candidates) {
+    const done = c.feed(e);
+    if (done) selected.push(done);
+  }
+  const last = c.flush();
+  if (last) selected.push(last);
+
+  const text = SHARD_HEADER + selected.map((e) => e.r).join('');
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const createdAt = lockTimestamp(input.now);
+  const shard: LockShard | null = selected.length
+    ? { path: shardPath(input.dataset, createdAt, sha256), sha256, bytes: Buffer.byteLength(text), rows: selected.length, created_at: createdAt }
+    : null;
+  const strategyChanged = prev !== undefined && prev.merge_strategy !== strategy;
+
+  // Merged set: all rows, canonical order, strategy applied.
+  const all = [...input.sealedRows.flat(), ...selected.map((e) => e.r)].map((r) => sortEntry(rowKey(r), r)).sort(compareEntries);
+  const latest = new Map<string, number>();
+  for (const e of all) {
+    const t = e.k.slice(24);
+    latest.set(t, Math.max(latest.get(t) ?? -Infinity, timestampMs(e.k)));
+  }
+  const kept: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i]!;
+    if (strategy === 'dedupe') {
+      if (timestampMs(e.k) < latest.get(e.k.slice(24))!) continue;
+      if (i + 1 < all.length && all[i + 1]!.k === e.k) continue;
+    }
+    kept.push(e.r);
+  }
+  const merged = { sha256: createHash('sha256').update(SHARD_HEADER + kept.join('')).digest('hex'), rows: kept.length };
+  const changed = shard !== null || strategyChanged;
+  const next = changed ? planLockUpdate(lock, { dataset: input.dataset, schema: prev?.schema ?? SHARD_SCHEMA, mergeStrategy: strategy, shard, merged }) : lock;
+  const edits: FileEdit[] = [];
+  if (shard) edits.push({ path: shard.path, content: text });
+  if (changed) edits.push({ path: LOCK_FILE, content: serializeLock(next) });
+  const updates = selected.filter((e) => c.isUpdate(e)).length;
+  const stats = emptyStats();
+  stats.skipped.invalid = input.invalid ?? 0;
+  return {
+    summary: summaryOf({ dataset: input.dataset, strategy, c, updates, shard, merged, previous: prev ? { ...prev.merged } : null, changed, stats }),
+    edits,
+    lock: next,
+  };
+}
+
+/** Thrown when a shard name is taken by a file with other content (8-hex prefix collision). */
+export function shardExists(path: string): MlopsError {
+  return new MlopsError('SHARD_EXISTS', `${path} already exists with different content`, {
+    hint: 'Two different shards share a date and 8-hex prefix; move the untracked file away and collect again.',
+  });
+}

@@ -1,0 +1,178 @@
+// Compact hash tables keyed by 64-bit string digests, so collecting millions of outcomes keeps
+// a few typed arrays (about 16-24 bytes per distinct key) instead of a JS object or string per
+// record. Pure.
+//
+// A digest is two independent 32-bit murmur3-style hashes of the string's UTF-16 units. Two
+// different task_ids share a digest with probability about n^2 / 2^65: about 3e-8 for a million
+// task_ids, 3e-6 for ten million. The consequence of such a collision is one record treated as
+// already seen; we accept that bound rather than keep every task_id in memory.
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, C2);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The two 32-bit halves of the last digest computed by digest64 (avoids allocating per call). */
+export const lastDigest = new Uint32Array(2);
+
+/** 64-bit digest of a string into lastDigest; never (0, 0). */
+export function digest64(s: string): Uint32Array {
+  let h1 = 0x9747b28c | 0;
+  let h2 = 0x2f1a3d5b | 0;
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+    h1 = mix(h1, k);
+    h2 = mix(h2, k ^ 0x5bd1e995);
+  }
+  if (i < n) {
+    const k = s.charCodeAt(i);
+    h1 = mix(h1, k);
+    h2 = mix(h2, k ^ 0x5bd1e995);
+  }
+  h1 = fmix(h1 ^ n);
+  h2 = fmix((h2 ^ Math.imul(n, 0x27d4eb2f)) + h1);
+  if (h1 === 0 && h2 === 0) h2 = 1; // (0, 0) marks an empty slot
+  lastDigest[0] = h1;
+  lastDigest[1] = h2;
+  return lastDigest;
+}
+
+/**
+ * Open-addressing map from a string's digest to one float64 value (a timestamp, a shard index)
+ * plus a byte of flags. Grows by doubling at half load.
+ */
+export class DigestTable {
+  private keys: Uint32Array;
+  private values: Float64Array;
+  private flags: Uint8Array;
+  private mask: number;
+  private count = 0;
+
+  constructor(expected = 1024) {
+    let cap = 1024;
+    while (cap < expected * 2) cap *= 2;
+    this.keys = new Uint32Array(cap * 2);
+    this.values = new Float64Array(cap);
+    this.flags = new Uint8Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes held by the arrays (for memory reports). */
+  get bytes(): number {
+    return this.keys.byteLength + this.values.byteLength + this.flags.byteLength;
+  }
+
+  private slot(h1: number, h2: number): number {
+    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
+    const keys = this.keys;
+    for (;;) {
+      const a = keys[i * 2]!;
+      const b = keys[i * 2 + 1]!;
+      if ((a === h1 && b === h2) || (a === 0 && b === 0)) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Slot of the key, or -1 when absent. */
+  find(key: string): number {
+    const d = digest64(key);
+    const i = this.slot(d[0]!, d[1]!);
+    return this.keys[i * 2] === 0 && this.keys[i * 2 + 1] === 0 ? -1 : i;
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  get(key: string): number | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.values[i];
+  }
+
+  /** Sets the value; returns the slot. */
+  set(key: string, value: number): number {
+    const i = this.insert(key);
+    this.values[i] = value;
+    return i;
+  }
+
+  /** Slot of the key, inserting it (value 0, flags 0) when absent. `inserted` tells which. */
+  insert(key: string): number {
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    const d = digest64(key);
+    const h1 = d[0]!;
+    const h2 = d[1]!;
+    const i = this.slot(h1, h2);
+    if (this.keys[i * 2] === 0 && this.keys[i * 2 + 1] === 0) {
+      this.keys[i * 2] = h1;
+      this.keys[i * 2 + 1] = h2;
+      this.count++;
+      this.inserted = true;
+    } else {
+      this.inserted = false;
+    }
+    return i;
+  }
+
+  /** Whether the last insert() added the key. */
+  inserted = false;
+
+  valueAt(slot: number): number {
+    return this.values[slot]!;
+  }
+
+  setValueAt(slot: number, value: number): void {
+    this.values[slot] = value;
+  }
+
+  flagsAt(slot: number): number {
+    return this.flags[slot]!;
+  }
+
+  setFlagsAt(slot: number, flags: number): void {
+    this.flags[slot] = flags;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const oldFlags = this.flags;
+    const cap = (this.mask + 1) * 2;
+    this.keys = new Uint32Array(cap * 2);
+    this.values = new Float64Array(cap);
+    this.flags = new Uint8Array(cap);
+    this.mask = cap - 1;
+    for (let j = 0; j < oldValues.length; j++) {
+      const a = oldKeys[j * 2]!;
+      const b = oldKeys[j * 2 + 1]!;
+      if (a === 0 && b === 0) continue;
+      const i = this.slot(a, b);
+      this.keys[i * 2] = a;
+      this.keys[i * 2 + 1] = b;
+      this.values[i] = oldValues[j]!;
+      this.flags[i] = oldFlags[j]!;
+    }
+  }
+}
