@@ -1,0 +1,20 @@
+// Public surface of the training module: trainers, ONNX export and loading, evaluation, external trainers.
+export type { Matrix, LabeledMatrix } from './matrix.js';
+export { checkTrainingData, checkFinite, takeRows } from './matrix.js';
+export type { TrainProgress, ProgressCallback } from './progress.js';
+export { trainGbdt, predictGbdt, resolveGbdtParams, GBDT_PARAM_SPECS } from './gbdt.js';
+export type { GbdtModel, GbdtParams, Tree, TrainGbdtOptions } from './gbdt.js';
+export { trainLogistic, predictLogistic, resolveLogisticParams, LOGISTIC_PARAM_SPECS } from './logistic.js';
+export type { LogisticModel, LogisticParams, TrainLogisticOptions } from './logistic.js';
+export { exportOnnx, canonicalJson, META, ONNX_INPUT, ONNX_OUTPUT, ONNX_IR_VERSION, ONNX_OPSETS } from './onnx-export.js';
+export type { ExportOnnxOptions, TrainedModel } from './onnx-export.js';
+export { loadOnnxModel, readInputContract, checkContract } from './onnx-model.js';
+export type { OnnxScorer, InputContract, LoadOnnxOptions } from './onnx-model.js';
+export { computeMetrics, rocAuc, metricsToJson, METRIC_KEYS, ECE_BINS } from './metrics.js';
+export type { Metrics, ComputeMetricsOptions } from './metrics.js';
+export { evaluateOnnx, writeMetricsJson, metricsJsonText } from './evaluate.js';
+export type { Evaluation, EvaluateOnnxOptions } from './evaluate.js';
+export { runExternalTrainer, writeSplitCsv, formatFloat32, splitsMeta, EXTERNAL_FILES } from './external.js';
+export type { RunExternalTrainerOptions, ExternalTrainerResult, ExternalSplits } from './external.js';
+export { trainAndExport, TRAINERS, MAX_PREDICTION_DIFF } from './train-and-export.js';
+export type { TrainAndExportOptions, TrainAndExportResult, TrainerName, ExternalTrainerConfig } from './train-and-export.js';
