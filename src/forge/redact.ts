@@ -13,14 +13,3 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined |
   return out.replace(TOKEN_SHAPES, '***');
 }
 
-/** Redacts every string inside a JSON-like value. */
-export function redactValue<T>(value: T, secrets: ReadonlyArray<string | undefined | null> = []): T {
-  if (typeof value === 'string') return redact(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, secrets);
-    return out as T;
-  }
-  return value;
-}
