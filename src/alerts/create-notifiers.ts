@@ -59,14 +59,18 @@ export function createNotifiers(configs: AlertConfig[], opts: CreateNotifiersOpt
             hint: `Set ${cfg.secret_env}, or remove secret_env from the webhook's config.`,
           }));
         }
-        return createWebhookNotifier({
-          ...opts.webhook,
-          id,
-          url,
-          secret,
-          ...(cfg.timeout_ms !== undefined ? { timeoutMs: cfg.timeout_ms } : {}),
-          ...(cfg.retries !== undefined ? { retries: cfg.retries } : {}),
-        });
+        try {
+          return createWebhookNotifier({
+            ...opts.webhook,
+            id,
+            url,
+            secret,
+            ...(cfg.timeout_ms !== undefined ? { timeoutMs: cfg.timeout_ms } : {}),
+            ...(cfg.retries !== undefined ? { retries: cfg.retries } : {}),
+          });
+        } catch (e) {
+          return broken(id, e as MlopsError);
+        }
       }
       case 'github-issue':
         if (!opts.forge) {

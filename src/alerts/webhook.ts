@@ -56,6 +56,17 @@ export function createWebhookNotifier(options: WebhookNotifierOptions): Notifier
   const retries = options.retries ?? 3;
   const backoffMs = options.backoffMs ?? 500;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  let protocol = '';
+  try {
+    protocol = new URL(options.url).protocol;
+  } catch {
+    // reported below without quoting the URL, which is a credential
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new MlopsError('CONFIG_INVALID', `alerts: the webhook "${id}" URL is not an http(s) URL`, {
+      hint: 'Set the full endpoint, e.g. https://hooks.slack.com/services/..., in the variable named by url_env.',
+    });
+  }
   const where = describeUrl(options.url);
   const secrets = [options.url, options.secret, safePath(options.url)];
 

@@ -3,7 +3,7 @@
 // `.git/mlops/issues/`), never in the working tree, so they are neither committed nor dirty the
 // registry. They behave like GitHub's: one open PR per head branch, numbers shared by PRs and
 // issues, and `mergePullRequest` lands the branch with a real merge commit.
-import { mkdir, readdir, readFile, rm, stat, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,8 +74,10 @@ export interface MergeResult {
   commit: string;
 }
 
-const LOCK_STALE_MS = 30_000;
-const LOCK_WAIT_MS = 10_000;
+/** How long a writer waits for another one before giving up. */
+const LOCK_WAIT_MS = 60_000;
+/** A lock without a pid file (its owner died between mkdir and write) is stale after this. */
+const LOCK_PIDLESS_STALE_MS = 10_000;
 
 export class LocalForge implements Forge {
   readonly kind = 'local' as const;
@@ -371,9 +373,9 @@ export class LocalForge implements Forge {
   }
 
   /**
-   * Serialises writers across processes with a lock directory (mkdir is atomic): two retrains
-   * at once still end with one PR record per branch. A lock older than 30 s is a crashed
-   * holder's and is broken.
+   * Serialises writers across processes with a lock directory (mkdir is atomic) holding the
+   * owner's pid: two retrains at once still end with one PR record per branch. A lock whose
+   * owner is no longer running (a crash) is broken; a live owner is waited for.
    */
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
     const root = await this.dir();
@@ -383,12 +385,13 @@ export class LocalForge implements Forge {
     for (;;) {
       try {
         await mkdir(lock);
+        await writeFile(join(lock, 'pid'), String(process.pid));
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > LOCK_STALE_MS) {
-          await rm(lock, { recursive: true, force: true });
+        if (await lockIsStale(lock)) {
+          // Re-checked just before: another waiter may have broken it and taken it already.
+          if (await lockIsStale(lock)) await rm(lock, { recursive: true, force: true });
           continue;
         }
         if (Date.now() > deadline) {
@@ -404,6 +407,24 @@ export class LocalForge implements Forge {
     } finally {
       await rm(lock, { recursive: true, force: true });
     }
+  }
+
+}
+
+async function lockIsStale(lock: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(await readFile(join(lock, 'pid'), 'utf8'));
+  } catch {
+    const age = await stat(lock).then((st) => Date.now() - st.mtimeMs, () => 0);
+    return age > LOCK_PIDLESS_STALE_MS;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -225,6 +225,13 @@ describe('createNotifiers', () => {
     expect(printed).toContain('### 🔴 Rollback: Canary v1.3.0 rolled back');
   });
 
+  it('fails a webhook whose URL is not http(s), without quoting it', async () => {
+    const [n] = createNotifiers([{ type: 'webhook', url_env: 'HOOK' }], { env: { HOOK: 'hooks.example.test/T0/secret-path' } });
+    const err = await n!.notify(rollback).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((err as MlopsError).message).not.toContain('secret-path');
+  });
+
   it('refuses a webhook with neither url nor url_env', () => {
     expect(() => createNotifiers([{ type: 'webhook' }])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

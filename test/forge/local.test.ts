@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitRepo } from '../../src/git/repo.js';
@@ -50,6 +51,15 @@ describe('LocalForge pull requests', () => {
     expect(new Set(results.map((r) => r.number)).size).toBe(1);
     expect(results.filter((r) => r.action === 'created')).toHaveLength(1);
     expect(await forge.pulls()).toHaveLength(1);
+  });
+
+  it('breaks a lock left behind by a process that died', async () => {
+    const { repo, forge } = await setup();
+    const dead = spawnSync('true').pid!;
+    mkdirSync(join(repo.dir, '.git/mlops/lock'), { recursive: true });
+    writeFileSync(join(repo.dir, '.git/mlops/lock/pid'), String(dead));
+    expect((await forge.ensurePullRequest(spec)).action).toBe('created');
+    expect(existsSync(join(repo.dir, '.git/mlops/lock'))).toBe(false);
   });
 
   it('refuses a branch that does not exist or has nothing to review', async () => {
