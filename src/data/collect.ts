@@ -177,6 +177,11 @@ class Classifier {
     if (last) yield [last];
   }
 
+  /** New tasks that replace a sealed record. */
+  countFlagged(): number {
+    return this.fresh.countFlags(1);
+  }
+
   isUpdate(e: SortEntry): boolean {
     const slot = this.fresh.find(e.k.slice(24));
     return slot >= 0 && this.fresh.flagsAt(slot) === 1;
@@ -489,4 +494,40 @@ export function shardExists(path: string): MlopsError {
   return new MlopsError('SHARD_EXISTS', `${path} already exists with different content`, {
     hint: 'Two different shards share a date and 8-hex prefix; move the untracked file away and collect again.',
   });
+}
+
+/** What the next collect would seal, without sorting or writing anything (for `data status`). */
+export async function countNewOutcomes(opts: { dir: string; dataset: string; mergeStrategy?: MergeStrategy; onWarning?: (w: StoreWarning) => void }): Promise<{
+  read: number;
+  sealed: number;
+  /** Rows the next collect would seal (one per distinct task_id). */
+  newRows: number;
+  updates: number;
+  dropped: Pick<DroppedSummary, 'conflict' | 'stale' | 'invalid'>;
+  truncated: number;
+  store: { files: number; bytes: number };
+}> {
+  const { lock } = await readLock(opts.dir);
+  const strategy = resolveStrategy(lock, opts.dataset, opts.mergeStrategy);
+  const sealed = await indexSealed(opts.dir, lock.datasets[opts.dataset]?.shards ?? []);
+  const c = new Classifier(strategy, sealed.tasks, sealed.rows);
+  let updates = 0;
+  const stats = await scanOutcomeStore({
+    dir: opts.dir,
+    onWarning: opts.onWarning,
+    onBatch: (records) => {
+      for (const r of records) c.classify(r);
+    },
+  });
+  // A task is new once, however many versions the store holds; flag 1 marks an update.
+  updates = c.countFlagged();
+  return {
+    read: c.read,
+    sealed: c.sealedCount,
+    newRows: c.fresh.size,
+    updates,
+    dropped: { conflict: c.dropped.conflict, stale: c.dropped.stale, invalid: stats.skipped.invalid + stats.skipped.too_long + stats.skipped.not_utf8 },
+    truncated: stats.skipped.truncated,
+    store: { files: stats.files, bytes: stats.bytes },
+  };
 }

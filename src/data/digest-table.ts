@@ -155,6 +155,15 @@ export class DigestTable {
     this.flags[slot] = flags;
   }
 
+  /** Number of keys whose flags equal `flags`. */
+  countFlags(flags: number): number {
+    let n = 0;
+    for (let i = 0; i < this.flags.length; i++) {
+      if (this.flags[i] === flags && (this.keys[i * 2] !== 0 || this.keys[i * 2 + 1] !== 0)) n++;
+    }
+    return n;
+  }
+
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;

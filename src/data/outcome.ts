@@ -78,7 +78,10 @@ export function checkOutcome(raw: unknown): { ok: true; record: OutcomeRecord } 
     const seen = new Set<string>();
     const reasons: string[] = [];
     for (const e of validate.errors ?? []) {
-      const m = describeAjvError(e);
+      // Name the field itself for a missing key, as for every other reason.
+      const m = e.keyword === 'required'
+        ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}: is required`
+        : describeAjvError(e);
       if (!seen.has(m)) {
         seen.add(m);
         reasons.push(m);
