@@ -7,7 +7,7 @@ import { TOOL_VERSION } from '../version.js';
 import { GitRepo } from '../git/repo.js';
 import { loadConfig, type MlopsConfig } from '../config/config.js';
 import { RegistryStore, modelNotFound } from './registry-store.js';
-import { GUARDED_PATHS } from '../registry/paths.js';
+import { deploymentsFile, GUARDED_PATHS } from '../registry/paths.js';
 import { parseRegistrationTag } from '../registry/semver.js';
 import type { Plan } from '../registry/plan.js';
 import type { ModelState } from '../registry/types.js';
@@ -61,6 +61,44 @@ export async function loadModelState(ctx: Context, model: string, opts: { tags?:
   const state = await ctx.store.loadModel(model);
   const tagged = opts.tags ? (await taggedVersions(ctx, model)).filter((v) => !state.versions.has(v)) : [];
   return { ...state, taggedVersions: tagged };
+}
+
+/**
+ * The pointer invariants a state change builds on (SPEC 3.4): refuse to plan on top of a
+ * deployments.yaml that names a missing or inactive version, or the same version twice.
+ */
+export function assertPointersValid(state: ModelState): void {
+  const d = state.deployments;
+  const file = deploymentsFile(d.model);
+  for (const [stage, v] of [['production', d.production], ['canary', d.canary?.version ?? null]] as const) {
+    if (!v) continue;
+    const e = state.versions.get(v);
+    if (!e) {
+      throw new MlopsError('POINTER_TO_MISSING_VERSION', `${file}: ${stage} points to ${v}, which is not registered`, {
+        hint: 'Fix the pointer (or restore the version) and commit, then run the command again; `mlops verify` lists every problem.',
+      });
+    }
+    if (e.manifest.lifecycle.state !== 'active') {
+      throw new MlopsError('POINTER_TO_INACTIVE_VERSION', `${file}: ${stage} points to ${v}, which is ${e.manifest.lifecycle.state}`, {
+        hint: 'Point it to an active version and commit; `mlops verify` lists every problem.',
+      });
+    }
+  }
+  if (d.canary && d.canary.version === d.production) {
+    throw new MlopsError('CANARY_IS_PRODUCTION', `${file}: canary and production are both ${d.production}`, { hint: 'Set canary: null and commit.' });
+  }
+}
+
+/** Checks a version's files before it is moved into a stage: artifact and schema present, inside their place, unchanged. */
+export async function assertArtifactIntact(ctx: Context, state: ModelState, version: string): Promise<void> {
+  const entry = state.versions.get(version);
+  if (!entry) return; // the planner reports the missing version
+  const { checkVersionFiles } = await import('./verify.js');
+  const problems = await checkVersionFiles(ctx.root, entry.folder, entry.manifest);
+  if (problems.length) {
+    const p = problems[0]!;
+    throw new MlopsError(p.code, `${p.path}: ${p.message}`, { hint: p.hint, data: { problems } });
+  }
 }
 
 /** Refuses to change state on a detached HEAD or with uncommitted changes to registry files. */

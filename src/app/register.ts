@@ -11,7 +11,7 @@ import { describePlan } from '../registry/plan.js';
 import type { Bump } from '../registry/semver.js';
 import type { ManifestDoc, Metrics } from '../registry/types.js';
 import { TOOL_VERSION } from '../version.js';
-import { applyPlan, assertWritable, isoSeconds, loadModelState, type Applied, type Context } from './context.js';
+import { applyPlan, assertPointersValid, assertWritable, isoSeconds, loadModelState, type Applied, type Context } from './context.js';
 import { statOrNull } from './registry-store.js';
 
 export interface RegisterOptions {
@@ -105,6 +105,7 @@ export async function registerVersion(ctx: Context, opts: RegisterOptions): Prom
   const branch = await assertWritable(ctx);
   const head = await ctx.repo.headOrNull();
   const state = await loadModelState(ctx, opts.model, { tags: true });
+  assertPointersValid(state);
   const schemaVersion = opts.schema ?? state.model.schema_version;
   const schemaPath = join(ctx.root, schemaFile(schemaVersion));
   if (!statOrNull(schemaPath)) {

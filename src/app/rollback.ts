@@ -6,7 +6,7 @@ import { lastMoveInto } from '../registry/history.js';
 import { describePlan } from '../registry/plan.js';
 import { deploymentsFile } from '../registry/paths.js';
 import { planRollback, planRollbackFollowUp, type DecisionRecord, type RollbackTarget } from '../registry/plans.js';
-import { applyPlan, assertWritable, isoSeconds, loadModelState, type Applied, type Context } from './context.js';
+import { applyPlan, assertPointersValid, assertWritable, isoSeconds, loadModelState, type Applied, type Context } from './context.js';
 import { readHistory } from './history.js';
 
 export interface RollbackOptions {
@@ -76,6 +76,7 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<Rol
   const target = await findRollbackTarget(ctx, opts);
   const reason = opts.reason?.trim() || `rolled back from ${target.stage}`;
   const state = await loadModelState(ctx, opts.model);
+  assertPointersValid(state);
   const plan = planRollback(state, target, { reason: opts.reason });
   if (opts.dryRun) {
     return { model: opts.model, stage: target.stage, version: target.version, restored: plan.previous, reverted: target.commit, plan: describePlan(plan), applied: null, followUp: null };

@@ -57,18 +57,33 @@ async function checkFile(root: string, folder: string, file: { path: string; sha
   }
 }
 
+/**
+ * The file checks of one version (empty when intact): its artifact files, and the feature
+ * schema it was trained on. `schemaHashes` memoises schema hashes across versions.
+ */
+export async function checkVersionFiles(root: string, folder: string, m: ManifestDoc, schemaHashes = new Map<string, string | null>()): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const archived = m.lifecycle.state === 'archived';
+  for (const f of [m.artifact, ...(m.artifact.files ?? [])]) await checkFile(root, folder, f, archived, problems);
+  if (!schemaHashes.has(m.schema.version)) {
+    const abs = join(root, schemaFile(m.schema.version));
+    schemaHashes.set(m.schema.version, statOrNull(abs) ? (await sha256File(abs)).sha256 : null);
+  }
+  const schemaHash = schemaHashes.get(m.schema.version);
+  const rel = `${folder}/manifest.yaml`;
+  if (schemaHash === null) {
+    problems.push({ code: 'SCHEMA_NOT_FOUND', path: rel, message: `feature schema ${m.schema.version} is missing (${schemaFile(m.schema.version)})`, hint: 'Restore the schema file from git history.' });
+  } else if (schemaHash !== m.schema.sha256) {
+    problems.push({ code: 'SCHEMA_HASH_MISMATCH', path: schemaFile(m.schema.version), message: `SHA-256 is ${schemaHash}, ${rel} says ${m.schema.sha256}`, hint: 'Schemas are immutable once used: restore it and write a new schema version instead.' });
+  }
+  return problems;
+}
+
 export async function verifyRegistry(ctx: Context): Promise<VerifyResult> {
   const problems: Problem[] = [];
   const notices: Problem[] = [];
   const checked = { models: 0, versions: 0, tags: 0, shards: 0 };
   const schemaHashes = new Map<string, string | null>();
-  const hashSchema = async (version: string) => {
-    if (!schemaHashes.has(version)) {
-      const abs = join(ctx.root, schemaFile(version));
-      schemaHashes.set(version, statOrNull(abs) ? (await sha256File(abs)).sha256 : null);
-    }
-    return schemaHashes.get(version)!;
-  };
 
   let folders: string[] = [];
   try {
@@ -119,14 +134,7 @@ export async function verifyRegistry(ctx: Context): Promise<VerifyResult> {
       if (other) problems.push({ code: 'VERSION_DUPLICATE', path: rel, message: `version ${m.version} is also declared by ${other}`, hint: 'A version number belongs to one manifest.' });
       seen.set(m.version, rel);
       if (m.version === folder) versions.set(m.version, m);
-      const archived = m.lifecycle.state === 'archived';
-      for (const f of [m.artifact, ...(m.artifact.files ?? [])]) await checkFile(ctx.root, versionDir(model, folder), f, archived, problems);
-      const schemaHash = await hashSchema(m.schema.version);
-      if (schemaHash === null) {
-        problems.push({ code: 'SCHEMA_NOT_FOUND', path: rel, message: `feature schema ${m.schema.version} is missing (${schemaFile(m.schema.version)})`, hint: 'Restore the schema file from git history.' });
-      } else if (schemaHash !== m.schema.sha256) {
-        problems.push({ code: 'SCHEMA_HASH_MISMATCH', path: schemaFile(m.schema.version), message: `SHA-256 is ${schemaHash}, ${rel} says ${m.schema.sha256}`, hint: 'Schemas are immutable once used: restore it and write a new schema version instead.' });
-      }
+      problems.push(...(await checkVersionFiles(ctx.root, versionDir(model, folder), m, schemaHashes)));
     }
     manifestsOnDisk.set(model, new Set(versions.keys()));
     if (deployments) {
