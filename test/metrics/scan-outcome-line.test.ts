@@ -7,7 +7,7 @@ const START = '2026-11-29T09:00:00.000Z';
 const options = { model: 'backlink-success', version: 'v1.3.0', production: 'v1.2.0', startedAt: START, at: '2026-11-30T09:00:00.000Z', bounds: { up: 100, down: 200 } };
 
 /** Folds lines through the fast scanner and, separately, through JSON.parse + add. */
-function both(lines: string[], opts: Partial<typeof options> & { production?: string | null } = {}): [OutcomeAggregate, OutcomeAggregate] {
+function both(lines: string[], opts: { production?: string | null } = {}): [OutcomeAggregate, OutcomeAggregate] {
   const fast = new OutcomeAggregator({ ...options, ...opts });
   const m = lineMatcher(fast);
   for (const line of lines) {
