@@ -7,6 +7,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { MlopsError, isMlopsError, type ErrorCode } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
+import { checkPullRequestSpec } from './check-spec.js';
 import { hasIncidentMarker, sameText, withIncidentMarker } from './markers.js';
 import { redact } from './redact.js';
 import type {
@@ -120,22 +121,27 @@ export class GitHubForge implements Forge {
   }
 
   async ensurePullRequest(spec: PullRequestSpec): Promise<EnsurePullRequestResult> {
-    checkSpec(spec);
+    checkPullRequestSpec(spec);
     const labels = [...new Set(spec.labels)];
     const open = await this.listOpenPulls(spec.head);
     let pr: PullRequest | null = open.find((p) => p.base === spec.base) ?? open[0] ?? null;
     if (!pr) {
-      try {
-        const { data } = await this.call(`open a pull request from ${spec.head}`, (o) =>
-          o.rest.pulls.create({ owner: this.owner, repo: this.repo, title: spec.title, body: spec.body, head: spec.head, base: spec.base, draft: spec.draft ?? false }),
-        );
-        if (labels.length) await this.addLabels(data.number, labels);
-        return { number: data.number, url: data.html_url, action: 'created' };
-      } catch (e) {
-        // Another run opened it between our lookup and our create: update that one instead.
-        if (!(isMlopsError(e) && e.code === 'FORGE_UNPROCESSABLE' && /already exists/i.test(e.message))) throw e;
-        pr = await this.findOpenPullRequest(spec.head);
-        if (!pr) throw e;
+      const created = await this.call(`open a pull request from ${spec.head}`, (o) =>
+        o.rest.pulls.create({ owner: this.owner, repo: this.repo, title: spec.title, body: spec.body, head: spec.head, base: spec.base, draft: spec.draft ?? false }),
+      ).catch((e: unknown) => {
+        // Another run opened it between our lookup and our create: bring that one up to date instead.
+        if (isMlopsError(e) && e.code === 'FORGE_UNPROCESSABLE' && /already exists/i.test(e.message)) return null;
+        throw e;
+      });
+      if (created) {
+        if (labels.length) await this.addLabels(created.data.number, labels);
+        return { number: created.data.number, url: created.data.html_url, action: 'created' };
+      }
+      pr = await this.findOpenPullRequest(spec.head);
+      if (!pr) {
+        throw new MlopsError('FORGE_UNPROCESSABLE', `GitHub says a pull request from ${spec.head} exists, yet none is open in ${this.owner}/${this.repo}`, {
+          hint: 'It was probably closed a moment ago by someone else: run the command again.',
+        });
       }
     }
     const patch: { title?: string; body?: string; base?: string } = {};
@@ -354,14 +360,6 @@ export class GitHubForge implements Forge {
     const cause = timedOut ? `no answer within ${this.options.timeoutMs ?? 30_000} ms` : status ? `${ghMessage} (HTTP ${status})` : ghMessage;
     return make('FORGE_UNAVAILABLE', `GitHub is unavailable: cannot ${what} in ${where}: ${cause}, after ${retries} ${retries === 1 ? 'retry' : 'retries'}`,
       'Try again later (see https://www.githubstatus.com); the command is safe to re-run.');
-  }
-}
-
-function checkSpec(spec: PullRequestSpec): void {
-  if (!spec.head || !spec.base || spec.head === spec.base) {
-    throw new MlopsError('INVALID_ARGUMENT', `a pull request needs a head branch different from its base (head "${spec.head}", base "${spec.base}")`, {
-      hint: 'Commit the change on its own branch (e.g. mlops/retrain/<model>) and open the PR from there.',
-    });
   }
 }
 

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { MlopsError } from '../errors.js';
 import { GitRepo } from '../git/repo.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkPullRequestSpec } from './check-spec.js';
 import { sameText, withIncidentMarker } from './markers.js';
 import type {
   EnsureIssueResult,
@@ -100,11 +101,7 @@ export class LocalForge implements Forge {
   }
 
   async ensurePullRequest(spec: PullRequestSpec): Promise<EnsurePullRequestResult> {
-    if (!spec.head || !spec.base || spec.head === spec.base) {
-      throw new MlopsError('INVALID_ARGUMENT', `a pull request needs a head branch different from its base (head "${spec.head}", base "${spec.base}")`, {
-        hint: 'Commit the change on its own branch (e.g. mlops/retrain/<model>) and open the PR from there.',
-      });
-    }
+    checkPullRequestSpec(spec);
     return this.locked(async () => {
       const labels = [...new Set(spec.labels)];
       const at = this.now().toISOString();
