@@ -176,7 +176,7 @@ describe('GitHubForge faults', () => {
 
   it('recovers when only the first attempt hangs', async () => {
     server.fault({ operation: 'pulls/list', hang: true });
-    expect(await forge({ timeoutMs: 100, retries: 1 }).findOpenPullRequest(spec.head)).toBeNull();
+    expect(await forge({ timeoutMs: 400, retries: 1 }).findOpenPullRequest(spec.head)).toBeNull();
     expect(server.count('pulls/list')).toBe(2);
   });
 
