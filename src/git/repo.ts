@@ -1,14 +1,13 @@
-// The only code that runs git. Reads that must be fast in-process (a file at a ref, the current
-// branch, tags) use isomorphic-git; everything that writes goes through the git CLI, via
-// simple-git for the porcelain (revert, tag, push) and a small spawn helper for plumbing that
-// needs stdin. Commits are built on a temporary index and landed with a compare-and-swap of the
-// branch ref, so a failed or concurrent write never leaves a stray commit or a half-edited tree.
+// The only code that runs git. Reads that must be fast in-process (a file at a ref, tags) use
+// isomorphic-git; everything that writes, and bulk history, goes through the git CLI with one
+// small spawn helper (plumbing needs stdin, and one helper gives one error mapping). Commits
+// are built on a temporary index and landed with a compare-and-swap of the branch ref, so a
+// failed or concurrent write never leaves a stray commit or a half-edited tree.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -57,8 +56,6 @@ async function loadIsoGit() {
 }
 
 export class GitRepo {
-  private simpleGit?: SimpleGit;
-
   private constructor(
     /** Root of the working tree. */
     readonly dir: string,
@@ -121,11 +118,6 @@ export class GitRepo {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw gitError(args, r);
     return r.stdout;
-  }
-
-  simple(): SimpleGit {
-    this.simpleGit ??= simpleGit({ baseDir: this.dir }).env({ ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
-    return this.simpleGit;
   }
 
   // ---- reads (in-process) ----
