@@ -1,7 +1,8 @@
-// Writes clients/vectors/routing.json: published test vectors for canary routing (SPEC 6.4), so a
-// client in any language can check it splits traffic exactly like `mlops serve`. This is an
-// independent transcription of the SPEC formula (not an import of src/canary/route.ts): the
-// TypeScript and Python tests recompute every vector with their own implementation.
+// Writes clients/vectors/routing.json and clients/vectors/split.json: published test vectors for
+// canary routing (SPEC 6.4) and the train/validation/test split (SPEC 6.2), so a client in any
+// language can check it routes and splits exactly like mlops. This is an independent
+// transcription of the SPEC formulas (not an import of src/): the TypeScript and Python tests
+// recompute every vector with their own implementation.
 //
 // Usage: node scripts/make-route-vectors.mjs [--check]   (--check: exit 1 if the file would change)
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'clients', 'vectors', 'routing.json');
+const splitOut = join(root, 'clients', 'vectors', 'split.json');
 
 function bucket(model, version, key) {
   const h = createHash('sha256').update(Buffer.from(`${model}:${version}:${key}`, 'utf8')).digest();
@@ -83,14 +85,39 @@ const doc = {
   count: vectors.length,
   vectors,
 };
-const text = JSON.stringify(doc, null, 2) + '\n';
+// The split: b = first 4 bytes of SHA-256(utf8("split:" + task_id)) big-endian mod 100.
+const splitVectors = [];
+const splitKeys = ['t-81723', '', 'tâche-1', '😀', 'a'.repeat(300), ...Array.from({ length: 60 }, (_, i) => `task-${i}`)];
+for (const task_id of splitKeys) {
+  const b = createHash('sha256').update(Buffer.from(`split:${task_id}`, 'utf8')).digest().readUInt32BE(0) % 100;
+  splitVectors.push({ task_id, bucket: b, split: b < 80 ? 'train' : b < 90 ? 'validation' : 'test' });
+}
+const splitDoc = {
+  description: 'Train/validation/test split test vectors (SPEC 6.2). Recompute bucket and split for each task_id.',
+  formula: {
+    bucket: 'first 4 bytes of SHA-256 of the UTF-8 bytes of "split:" + task_id, as an unsigned big-endian integer, mod 100',
+    split: 'train if bucket < 80, validation if bucket < 90, else test',
+  },
+  generated_by: 'scripts/make-route-vectors.mjs',
+  count: splitVectors.length,
+  vectors: splitVectors,
+};
+
+const outputs = [
+  [out, JSON.stringify(doc, null, 2) + '\n', vectors.length],
+  [splitOut, JSON.stringify(splitDoc, null, 2) + '\n', splitVectors.length],
+];
 if (process.argv.includes('--check')) {
-  let old = '';
-  try { old = readFileSync(out, 'utf8'); } catch { /* missing counts as changed */ }
-  if (old !== text) { console.error(`${out} is out of date: run node scripts/make-route-vectors.mjs`); process.exit(1); }
-  console.log(`${vectors.length} vectors up to date`);
+  for (const [path, text, n] of outputs) {
+    let old = '';
+    try { old = readFileSync(path, 'utf8'); } catch { /* missing counts as changed */ }
+    if (old !== text) { console.error(`${path} is out of date: run node scripts/make-route-vectors.mjs`); process.exit(1); }
+    console.log(`${n} vectors up to date`);
+  }
 } else {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, text);
-  console.log(`wrote ${vectors.length} vectors to clients/vectors/routing.json`);
+  for (const [path, text, n] of outputs) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    console.log(`wrote ${n} vectors to ${path.slice(root.length + 1)}`);
+  }
 }
