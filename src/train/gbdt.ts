@@ -7,6 +7,7 @@ import type { LabeledMatrix, Matrix } from './matrix.js';
 import { checkSplit, checkTrainingData, countPositives } from './matrix.js';
 import { applyBinning, fitBinning, type Binning, type BinnedMatrix } from './binning.js';
 import { createRng } from './rng.js';
+import { createHistKernel, type HistKernel } from './hist-kernel.js';
 import { log1pExp, meanLogLossRaw, sigmoid } from './loss.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import type { ProgressCallback } from './progress.js';
@@ -82,8 +83,6 @@ export interface TrainGbdtOptions {
   onProgress?: ProgressCallback;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /** Smallest hessian sum a child may have (sklearn's min_hessian_to_split). */
 const MIN_HESSIAN = 1e-3;
 /** A split must improve the objective by more than this. */
@@ -98,16 +97,19 @@ export function trainGbdt({ train, valid, params, seed = 0, featureNames, onProg
   const maxLeaves = p.max_leaves ?? 2 ** Math.min(p.depth, 20);
 
   const binning = fitBinning(train, p.max_bins, seed);
-  const bins = applyBinning(train, binning);
+  // The training codes, gradients and row indices live in the histogram kernel's memory.
+  const binned = applyBinning(train, binning);
+  const kernel = createHistKernel(n, binned.stride, binning.maxBins);
+  kernel.codes.set(binned.codes);
+  const bins: BinnedMatrix = { ...binned, codes: kernel.codes };
   const vbins = hasValid ? applyBinning(valid!, binning) : null;
 
   const prior = countPositives(y) / n;
   const baseScore = Math.fround(Math.log(prior / (1 - prior)));
   const raw = new Float64Array(n).fill(baseScore);
   const vraw = hasValid ? new Float64Array(valid!.n).fill(baseScore) : null;
-  const grad = new Float64Array(n);
-  const hess = new Float64Array(n);
-  const grower = new TreeGrower(bins, binning, grad, hess, p, maxLeaves);
+  const { grad, hess } = kernel;
+  const grower = new TreeGrower(bins, binning, kernel, p, maxLeaves);
   const rng = createRng(seed ^ 0x5bd1e995);
 
   const trees: Tree[] = [];
@@ -126,13 +128,14 @@ export function trainGbdt({ train, valid, params, seed = 0, featureNames, onProg
     const loss = gradients(raw, y, grad, hess);
     if (t > 0) report(t, loss, pendingValid);
 
-    let rows = grower.rowsAll;
+    const rows = kernel.rows;
     let m = n;
     if (p.subsample < 1) {
       m = 0;
-      rows = grower.rowsSample;
       for (let i = 0; i < n; i++) if (rng.next() < p.subsample) rows[m++] = i;
       if (m === 0) rows[m++] = Math.floor(rng.next() * n);
+    } else {
+      for (let i = 0; i < n; i++) rows[i] = i;
     }
     const { tree, leaves } = grower.grow(rows, m);
     trees.push(tree);
@@ -248,41 +251,36 @@ interface OpenLeaf {
 
 /** Grows one tree at a time, reusing its row buffers and a pool of histograms across rounds. */
 class TreeGrower {
-  readonly rowsAll: Uint32Array;
-  readonly rowsSample: Uint32Array;
   private readonly tmp: Uint32Array;
   private readonly nbins: Int32Array;
   /** Histogram stride of one feature (3 slots per bin). */
   private readonly stride: number;
   private readonly pool: Float64Array[] = [];
   private readonly codes: Uint8Array;
-  private readonly words: Uint32Array;
   private readonly rowStride: number;
+  private readonly grad: Float64Array;
+  private readonly hess: Float64Array;
   private readonly f: number;
 
   constructor(
     bins: BinnedMatrix,
     private readonly binning: Binning,
-    private readonly grad: Float64Array,
-    private readonly hess: Float64Array,
+    private readonly kernel: HistKernel,
     private readonly p: GbdtParams,
     private readonly maxLeaves: number,
   ) {
-    if (!LITTLE_ENDIAN) throw new Error('gbdt: the histogram kernel reads bin codes as little-endian words');
     const n = bins.n;
     this.codes = bins.codes;
     this.rowStride = bins.stride;
     this.f = bins.f;
-    this.words = new Uint32Array(bins.codes.buffer, bins.codes.byteOffset, bins.codes.length >>> 2);
-    this.rowsAll = new Uint32Array(n);
-    this.rowsSample = new Uint32Array(p.subsample < 1 ? n : 0);
+    this.grad = kernel.grad;
+    this.hess = kernel.hess;
     this.tmp = new Uint32Array(n);
     this.nbins = Int32Array.from(binning.thresholds, (t) => t.length + 1);
     this.stride = binning.maxBins * 3;
   }
 
   grow(rows: Uint32Array, m: number): { tree: Tree; leaves: OpenLeaf[] } {
-    if (rows === this.rowsAll) for (let i = 0; i < m; i++) rows[i] = i;
     const { p } = this;
     const feature: number[] = [-1];
     const threshold: number[] = [0];
@@ -411,41 +409,8 @@ class TreeGrower {
 
   /** Per feature and bin: sum of gradients, sum of hessians, row count (interleaved). */
   private build(hist: Float64Array, rows: Uint32Array, start: number, end: number): void {
-    hist.fill(0);
-    const { words, grad, hess, stride } = this;
-    const wordsPerRow = this.rowStride >>> 2;
-    const s1 = stride;
-    const s2 = 2 * stride;
-    const s3 = 3 * stride;
-    const s4 = 4 * stride;
-    const span = wordsPerRow * s4;
-    // The hot loop of the trainer: four bin codes per 32-bit read (little-endian byte order,
-    // checked at load time), three accumulators per code.
-    for (let k = start; k < end; k++) {
-      const i = rows[k];
-      const g = grad[i];
-      const h = hess[i];
-      let w = i * wordsPerRow;
-      for (let o = 0; o < span; o += s4) {
-        const word = words[w++];
-        let q = o + (word & 255) * 3;
-        hist[q] += g;
-        hist[q + 1] += h;
-        hist[q + 2] += 1;
-        q = o + s1 + ((word >>> 8) & 255) * 3;
-        hist[q] += g;
-        hist[q + 1] += h;
-        hist[q + 2] += 1;
-        q = o + s2 + ((word >>> 16) & 255) * 3;
-        hist[q] += g;
-        hist[q + 1] += h;
-        hist[q + 2] += 1;
-        q = o + s3 + (word >>> 24) * 3;
-        hist[q] += g;
-        hist[q + 1] += h;
-        hist[q + 2] += 1;
-      }
-    }
+    if (rows !== this.kernel.rows) throw new Error('gbdt: rows must live in the kernel memory');
+    this.kernel.build(hist, start, end);
   }
 
   private bestSplit(leaf: OpenLeaf): Split | null {

@@ -149,3 +149,18 @@ describe('binning', () => {
     expect(t[4]).toBeCloseTo(4999.5, 3);
   });
 });
+
+describe('sortFloat32', () => {
+  it('sorts like a numeric comparison sort, negatives and zeros included', async () => {
+    const { sortFloat32 } = await import('../../src/train/binning.js');
+    fc.assert(
+      fc.property(fc.array(fc.float({ noNaN: true }), { maxLength: 500 }), (values) => {
+        const a = Float32Array.from(values);
+        const expected = Float32Array.from(values).sort();
+        sortFloat32(a, new Uint32Array(a.length));
+        // -0 and 0 compare equal; compare as numbers.
+        expect(Array.from(a, (v) => v + 0)).toEqual(Array.from(expected, (v) => v + 0));
+      }),
+    );
+  });
+});
