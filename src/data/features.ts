@@ -310,8 +310,10 @@ export function subdomainDepth(host: string): number {
 export function pathDepth(url: string): number {
   let s = url.trim();
   const scheme = s.indexOf('://');
-  if (scheme >= 0) {
-    s = s.slice(scheme + 3);
+  if (scheme >= 0) s = s.slice(scheme + 3);
+  else if (s.startsWith('//')) s = s.slice(2);
+  if (!s.startsWith('/')) {
+    // Drop the host: what follows its first slash is the path.
     const slash = s.indexOf('/');
     s = slash >= 0 ? s.slice(slash) : '';
   }

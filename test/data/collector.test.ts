@@ -5,20 +5,22 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { getFeedbackCollector } from '../../src/data/collector.js';
 import { readOutcomeStore, readOutcomesPage, type StoreWarning } from '../../src/data/outcome-store.js';
-import { MAX_OUTCOME_LINE_BYTES, type OutcomeRecord } from '../../src/data/outcome.js';
+import { MAX_OUTCOME_LINE_BYTES, type OutcomeInput, type OutcomeRecord } from '../../src/data/outcome.js';
 import { tempDir } from '../helpers/gitdir.js';
 import { buildForChildren } from './helpers/child-build.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/append-child.mjs', import.meta.url));
 
-const rec = (i: number, over: Record<string, unknown> = {}) => ({
-  task_id: `t-${i}`,
-  domain: 'example.org',
-  action_attempted: 'blog_comment',
-  result: i % 2 ? 'success' : 'failure',
-  timestamp: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),
-  ...over,
-});
+// Typed loosely on purpose: the corpus below sends wrong types through the public API.
+const rec = (i: number, over: Record<string, unknown> = {}): OutcomeInput =>
+  ({
+    task_id: `t-${i}`,
+    domain: 'example.org',
+    action_attempted: 'blog_comment',
+    result: i % 2 ? 'success' : 'failure',
+    timestamp: new Date(Date.UTC(2026, 10, 26, 10, 0, i)).toISOString(),
+    ...over,
+  }) as OutcomeInput;
 
 async function readAll(dir: string, warnings: StoreWarning[] = []): Promise<OutcomeRecord[]> {
   const out: OutcomeRecord[] = [];
@@ -58,7 +60,7 @@ describe('feedback collector', () => {
   it('writes the valid part of a batch under onInvalid: skip and lists the rest', async () => {
     const dir = tempDir();
     const c = collectorAt(dir);
-    const res = await c.appendOutcomes([rec(1), { nope: true }, rec(3, { timestamp: 'later' })], { onInvalid: 'skip' });
+    const res = await c.appendOutcomes([rec(1), { nope: true } as never, rec(3, { timestamp: 'later' })], { onInvalid: 'skip' });
     await c.close();
     expect(res.accepted).toBe(1);
     expect(res.rejected.map((r) => r.index)).toEqual([1, 2]);
