@@ -108,7 +108,7 @@ export function trainGbdt({ train, valid, params, seed = 0, featureNames, onProg
   const baseScore = Math.fround(Math.log(prior / (1 - prior)));
   const raw = new Float64Array(n).fill(baseScore);
   const vraw = hasValid ? new Float64Array(valid!.n).fill(baseScore) : null;
-  const { grad, hess } = kernel;
+  const gh = kernel.gh;
   const grower = new TreeGrower(bins, binning, kernel, p, maxLeaves);
   const rng = createRng(seed ^ 0x5bd1e995);
 
@@ -125,7 +125,7 @@ export function trainGbdt({ train, valid, params, seed = 0, featureNames, onProg
 
   for (let t = 0; t < p.trees; t++) {
     // The gradient pass also yields the loss of the model so far: the previous round's train loss.
-    const loss = gradients(raw, y, grad, hess);
+    const loss = gradients(raw, y, gh);
     if (t > 0) report(t, loss, pendingValid);
 
     const rows = kernel.rows;
@@ -212,20 +212,33 @@ function addTreeBinned(tree: Tree, bins: BinnedMatrix, raw: Float64Array): void 
   }
 }
 
-/** Log-loss gradients and hessians at the current raw scores; returns the mean loss. */
-function gradients(raw: Float64Array, y: Uint8Array, grad: Float64Array, hess: Float64Array): number {
+/**
+ * Log-loss gradients and hessians at the current raw scores; returns the mean loss. The loss is
+ * only reported, so it takes one log per 16 rows (of the product of their likelihoods, each
+ * floored at 1e-15 so that the product cannot underflow) instead of one per row.
+ */
+function gradients(raw: Float64Array, y: Uint8Array, gh: Float64Array): number {
+  const n = raw.length;
   let loss = 0;
-  for (let i = 0; i < raw.length; i++) {
+  let prod = 1;
+  for (let i = 0; i < n; i++) {
     const z = raw[i];
     const e = Math.exp(-Math.abs(z));
     // p = sigmoid(z) computed from e = exp(-|z|) so that it never overflows.
     const p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
     const yi = y[i];
-    grad[i] = p - yi;
-    hess[i] = Math.max(p * (1 - p), 1e-16);
-    loss += (z > 0 ? z : 0) + Math.log1p(e) - yi * z;
+    gh[2 * i] = p - yi;
+    gh[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+    // 1 - p computed without cancellation, for rows the model is sure are failures.
+    const like = yi === 1 ? p : z >= 0 ? e / (1 + e) : 1 / (1 + e);
+    prod *= like > 1e-15 ? like : 1e-15;
+    if ((i & 15) === 15) {
+      loss -= Math.log(prod);
+      prod = 1;
+    }
   }
-  return loss / raw.length;
+  loss -= Math.log(prod);
+  return loss / n;
 }
 
 interface Split {
@@ -252,14 +265,15 @@ interface OpenLeaf {
 /** Grows one tree at a time, reusing its row buffers and a pool of histograms across rounds. */
 class TreeGrower {
   private readonly tmp: Uint32Array;
+  private readonly rowStride: number;
   private readonly nbins: Int32Array;
   /** Histogram stride of one feature (3 slots per bin). */
   private readonly stride: number;
   private readonly pool: Float64Array[] = [];
-  private readonly codes: Uint8Array;
-  private readonly rowStride: number;
-  private readonly grad: Float64Array;
-  private readonly hess: Float64Array;
+  /** Column-major copy of the codes: partitioning reads one feature of many rows. */
+  private readonly columns: Uint8Array;
+  private readonly n: number;
+  private readonly gh: Float64Array;
   private readonly f: number;
 
   constructor(
@@ -270,11 +284,11 @@ class TreeGrower {
     private readonly maxLeaves: number,
   ) {
     const n = bins.n;
-    this.codes = bins.codes;
+    this.n = n;
+    this.columns = transposeCodes(bins);
     this.rowStride = bins.stride;
     this.f = bins.f;
-    this.grad = kernel.grad;
-    this.hess = kernel.hess;
+    this.gh = kernel.gh;
     this.tmp = new Uint32Array(n);
     this.nbins = Int32Array.from(binning.thresholds, (t) => t.length + 1);
     this.stride = binning.maxBins * 3;
@@ -292,8 +306,8 @@ class TreeGrower {
     let h = 0;
     for (let k = 0; k < m; k++) {
       const i = rows[k];
-      g += this.grad[i];
-      h += this.hess[i];
+      g += this.gh[2 * i];
+      h += this.gh[2 * i + 1];
     }
     const root: OpenLeaf = { node: 0, start: 0, end: m, depth: 0, g, h, c: m, hist: null, split: null };
     const leaves: OpenLeaf[] = [root];
@@ -450,17 +464,32 @@ class TreeGrower {
 
   /** Stable in-place partition of rows[start, end) by bin <= b; returns the first right index. */
   private partition(rows: Uint32Array, start: number, end: number, j: number, b: number): number {
-    const { codes, rowStride, tmp } = this;
+    const { tmp } = this;
+    const col = this.columns.subarray(j * this.n, (j + 1) * this.n);
     let w = start;
     let r = 0;
     for (let k = start; k < end; k++) {
       const i = rows[k];
-      if (codes[i * rowStride + j] <= b) rows[w++] = i;
+      if (col[i] <= b) rows[w++] = i;
       else tmp[r++] = i;
     }
     rows.set(tmp.subarray(0, r), w);
     return w;
   }
+}
+
+function transposeCodes(bins: BinnedMatrix): Uint8Array {
+  const { codes, stride, n, f } = bins;
+  const out = new Uint8Array(n * f);
+  const BLOCK = 4096;
+  for (let s = 0; s < n; s += BLOCK) {
+    const e = Math.min(n, s + BLOCK);
+    for (let j = 0; j < f; j++) {
+      const o = j * n;
+      for (let i = s, k = s * stride + j; i < e; i++, k += stride) out[o + i] = codes[k];
+    }
+  }
+  return out;
 }
 
 /** Mean log-loss of a fitted model on labelled rows (for reports and tests). */
