@@ -7,6 +7,7 @@ import type { Forge } from '../forge/types.js';
 import { createIssueNotifier } from './github-issue.js';
 import { createSummaryNotifier } from './summary.js';
 import type { Notifier } from './types.js';
+import type { TextSink } from './summary.js';
 import { createWebhookNotifier, type WebhookNotifierOptions } from './webhook.js';
 
 export interface CreateNotifiersOptions {
@@ -14,7 +15,7 @@ export interface CreateNotifiersOptions {
   /** Needed by `github-issue` alerts. */
   forge?: Forge;
   /** Where the summary goes outside GitHub Actions. Default process.stdout. */
-  stdout?: NodeJS.WritableStream;
+  stdout?: TextSink;
   now?: () => Date;
   /** Timing of webhook deliveries (backoff, caps); the config's timeout_ms and retries win. */
   webhook?: Partial<Pick<WebhookNotifierOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxBackoffMs'>>;

@@ -5,7 +5,12 @@ import { MlopsError } from '../errors.js';
 import { renderMarkdown } from './render.js';
 import type { Alert, Notifier, NotifyResult } from './types.js';
 
-export function createSummaryNotifier(options: { file?: string; stream?: NodeJS.WritableStream; id?: string; now?: () => Date } = {}): Notifier {
+/** Anything text can be written to: a stream, or the CLI's output. */
+export interface TextSink {
+  write(s: string): unknown;
+}
+
+export function createSummaryNotifier(options: { file?: string; stream?: TextSink; id?: string; now?: () => Date } = {}): Notifier {
   const id = options.id ?? 'summary';
   const now = options.now ?? (() => new Date());
   return {
@@ -24,7 +29,7 @@ export function createSummaryNotifier(options: { file?: string; stream?: NodeJS.
         return { notifier: id, status: 'sent', detail: `appended to ${options.file}` };
       }
       const stream = options.stream ?? process.stdout;
-      await new Promise<void>((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+      stream.write(text);
       return { notifier: id, status: 'sent', detail: 'written to the output' };
     },
   };

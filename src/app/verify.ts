@@ -10,7 +10,7 @@ import type { ManifestDoc } from '../registry/types.js';
 import type { Context } from './context.js';
 import { statOrNull } from './registry-store.js';
 import { readdirSync } from 'node:fs';
-import { verifyLockedShards } from './verify-data.js';
+import { verifyData } from './data-verify.js';
 
 export interface VerifyResult {
   ok: boolean;
@@ -169,7 +169,7 @@ export async function verifyRegistry(ctx: Context): Promise<VerifyResult> {
     }
   }
 
-  const shards = await verifyLockedShards(ctx.root);
+  const shards = await verifyData({ dir: ctx.root });
   checked.shards = shards.checked;
   problems.push(...shards.problems);
 

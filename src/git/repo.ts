@@ -283,13 +283,40 @@ export class GitRepo {
     if (args.expectedHead !== undefined && args.expectedHead !== head) {
       throw concurrent(branch);
     }
+    const commit = await this.buildCommit(head, args.edits, args.message);
+    const u = await this.run(['update-ref', '-m', `mlops: ${args.message.split('\n')[0]}`, 'HEAD', commit, head ?? ZERO_OID]);
+    if (u.code !== 0) throw concurrent(branch);
+    await this.syncWorktree(args.edits);
+    return commit;
+  }
+
+  /**
+   * Makes one commit with `edits` on top of `parent` and points `branch` at it, without
+   * touching the checkout (for PR branches). `expectedOld` is the branch's current value
+   * (null: it must not exist); a mismatch is CONCURRENT_UPDATE.
+   */
+  async commitToBranch(args: { branch: string; parent: string; edits: FileEdit[]; message: string; expectedOld: string | null }): Promise<string> {
+    if ((await this.currentBranch()) === args.branch) throw new MlopsError('INTERNAL', `commitToBranch on the checked-out branch ${args.branch}`);
+    const commit = await this.buildCommit(args.parent, args.edits, args.message);
+    await this.setBranch(args.branch, commit, args.expectedOld);
+    return commit;
+  }
+
+  /** Points `branch` at `commit` if it still has `expectedOld` (null: must not exist). */
+  async setBranch(branch: string, commit: string, expectedOld: string | null): Promise<void> {
+    const u = await this.run(['update-ref', '-m', 'mlops: update branch', `refs/heads/${branch}`, commit, expectedOld ?? ZERO_OID]);
+    if (u.code !== 0) throw concurrent(branch);
+  }
+
+  /** Builds a commit of `parent`'s tree plus `edits` on a temporary index; moves no ref. */
+  private async buildCommit(parent: string | null, edits: FileEdit[], message: string): Promise<string> {
     const index = join(this.gitdir, `mlops-index-${process.pid}-${randomBytes(4).toString('hex')}`);
     const env = { GIT_INDEX_FILE: index };
     try {
-      if (head) await this.runOk(['read-tree', head], { env });
+      if (parent) await this.runOk(['read-tree', parent], { env });
       else await this.runOk(['read-tree', '--empty'], { env });
       const lines: string[] = [];
-      for (const edit of args.edits) {
+      for (const edit of edits) {
         assertRepoPath(edit.path);
         if (edit.content === null) {
           lines.push(`0 ${ZERO_OID}\t${edit.path}`);
@@ -300,8 +327,8 @@ export class GitRepo {
       }
       if (lines.length) await this.runOk(['update-index', '--index-info'], { input: lines.join('\n') + '\n', env });
       const tree = (await this.runOk(['write-tree'], { env })).trim();
-      const commitArgs = ['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', '-'];
-      const c = await this.run(commitArgs, { input: args.message });
+      const commitArgs = ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'];
+      const c = await this.run(commitArgs, { input: message });
       if (c.code !== 0) {
         if (/Please tell me who you are|unable to auto-detect email|empty ident/i.test(c.stderr)) {
           throw new MlopsError('GIT_IDENTITY_MISSING', 'git does not know who is committing', {
@@ -310,11 +337,7 @@ export class GitRepo {
         }
         throw gitError(commitArgs, c);
       }
-      const commit = c.stdout.trim();
-      const u = await this.run(['update-ref', '-m', `mlops: ${args.message.split('\n')[0]}`, 'HEAD', commit, head ?? ZERO_OID]);
-      if (u.code !== 0) throw concurrent(branch);
-      await this.syncWorktree(args.edits);
-      return commit;
+      return c.stdout.trim();
     } finally {
       await rm(index, { force: true });
     }
@@ -322,11 +345,9 @@ export class GitRepo {
 
   /** Writes the committed content of `edits` into the working tree and index. */
   private async syncWorktree(edits: FileEdit[]): Promise<void> {
-    const removed: string[] = [];
     for (const edit of edits) {
       const abs = join(this.dir, edit.path);
       if (edit.content === null) {
-        removed.push(edit.path);
         await rm(abs, { force: true });
       } else {
         await writeFileAtomic(abs, edit.content);
@@ -338,7 +359,6 @@ export class GitRepo {
     for (let i = 0; i < paths.length; i += 500) {
       await this.runOk(['reset', '-q', 'HEAD', '--', ...paths.slice(i, i + 500)]);
     }
-    void removed;
   }
 
   async headOrNull(): Promise<string | null> {

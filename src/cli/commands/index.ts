@@ -1,9 +1,10 @@
-// Commands beyond the registry core (data, training, serving, canary analysis, retrain,
-// dashboard, demo) are registered here as their use cases land.
+// Commands beyond the registry core: canary analysis, data, routing, local merge.
 import type { Command } from 'commander';
 import type { CommandEnv } from '../program.js';
+import { registerCanaryCommands } from './canary.js';
+import { registerDataCommands } from './data.js';
 
 export function registerExtraCommands(program: Command, env: CommandEnv): void {
-  void program;
-  void env;
+  registerCanaryCommands(program, env);
+  registerDataCommands(program, env);
 }
