@@ -266,6 +266,11 @@ export class OutcomeAggregator {
     }
   }
 
+  /** Records a reader recognised as belonging to neither series without handing them over. */
+  countOther(n = 1): void {
+    this.otherCount += n;
+  }
+
   countInvalid(n = 1): void {
     this.invalid += n;
   }

@@ -32,6 +32,8 @@ export interface SimulateOptions {
   routing?: 'hash' | 'bernoulli';
   /** Distinct domains requests come from (default 50,000). */
   domains?: number;
+  /** 'canary': yield only the canary's records (the same ones as with 'all', the default). */
+  only?: 'all' | 'canary';
 }
 
 export interface SimulatedOutcome {
@@ -84,6 +86,7 @@ export function* simulateCanary(options: SimulateOptions): Generator<SimulatedOu
   const model = options.model ?? 'backlink-success';
   const routing = options.routing ?? 'hash';
   const domains = options.domains ?? 50_000;
+  const only = options.only ?? 'all';
   const start = options.startedAt instanceof Date ? options.startedAt.getTime() : typeof options.startedAt === 'number' ? options.startedAt : Date.parse(options.startedAt);
   const problems: string[] = [];
   if (!Number.isFinite(start)) problems.push('startedAt is not a valid instant');
@@ -122,11 +125,14 @@ export function* simulateCanary(options: SimulateOptions): Generator<SimulatedOu
     // Microsecond resolution: coarser rounding would shift the share above a bound that sits on it.
     const responseTime = Math.round(b.latency.median_ms * Math.exp(sigma * normal()) * 1000) / 1000;
     const execution = Math.round((2 + rand() * 28) * 10) / 10;
+    const action = ACTIONS[Math.floor(rand() * ACTIONS.length)]!;
+    const authority = Math.floor(rand() * 100);
+    if (only === 'canary' && !toCanary) continue; // same draws as a full run, so the same canary records
     yield {
       task_id: `sim-${seed >>> 0}-${i}`,
       domain,
       url: `https://${domain}/post/${i}`,
-      action_attempted: ACTIONS[Math.floor(rand() * ACTIONS.length)]!,
+      action_attempted: action,
       result,
       failure_reason: result === 'success' ? null : result === 'error' ? 'timeout' : 'rejected',
       execution_time: execution,
@@ -134,7 +140,7 @@ export function* simulateCanary(options: SimulateOptions): Generator<SimulatedOu
       model_version: side.version,
       response_time_ms: responseTime,
       timestamp: new Date(Math.floor(t + execution * 1000)).toISOString(),
-      features: { domain_authority: Math.floor(rand() * 100) },
+      features: { domain_authority: authority },
     };
   }
 }

@@ -29,6 +29,11 @@ export interface OutcomeSourceOptions {
   dir: string;
   /** Called for each skipped line. */
   onWarning?: (w: OutcomeSourceWarning) => void;
+  /**
+   * Parse only lines containing the canary version's text (default: when no production series
+   * is asked for). false: parse every line, so that `other` and `invalid` count every line.
+   */
+  prefilter?: boolean;
 }
 
 export function outcomeStoreSource(options: OutcomeSourceOptions): MetricSource {
@@ -54,11 +59,19 @@ export async function readOutcomeStreams(options: OutcomeSourceOptions, request:
     quantile: request.quantile,
   });
   const matcher = lineMatcher(agg);
+  // Without a production series only canary records matter, and a canary record's line contains
+  // its version as a JSON string ("v1.3.0"): versions are ASCII digits and dots, which no JSON
+  // writer escapes. Lines without that text are counted as other without being parsed; this
+  // makes the decision's read several times faster. (A corrupt line without the text then
+  // counts as other rather than invalid, and a task_id reported first under production and then
+  // under the canary counts for the canary, since production records are not tracked.)
+  const usePrefilter = options.prefilter ?? (request.production === null || request.production === undefined);
+  const prefilter = usePrefilter ? Buffer.from(JSON.stringify(request.version), 'utf8') : null;
   const stats: LineStats = { too_long: 0, not_utf8: 0 };
   const buf = Buffer.allocUnsafe(READ_SIZE);
   try {
     for (const file of await listStoreFiles(options.dir)) {
-      await foldFile(join(outcomesDir(options.dir), file), file, buf, matcher, stats, options.onWarning);
+      await foldFile(join(outcomesDir(options.dir), file), file, buf, matcher, prefilter, stats, options.onWarning);
     }
   } catch (cause) {
     if (cause instanceof MlopsError) throw cause;
@@ -85,7 +98,22 @@ export async function readOutcomeStreams(options: OutcomeSourceOptions, request:
   };
 }
 
-async function foldFile(path: string, file: string, buf: Buffer, m: LineMatcher, stats: LineStats, onWarning?: (w: OutcomeSourceWarning) => void): Promise<void> {
+/** Line feeds in buf[a, b). */
+function countLines(buf: Buffer, a: number, b: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(10, a); i >= 0 && i < b; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+async function foldFile(
+  path: string,
+  file: string,
+  buf: Buffer,
+  m: LineMatcher,
+  prefilter: Buffer | null,
+  stats: LineStats,
+  onWarning?: (w: OutcomeSourceWarning) => void,
+): Promise<void> {
   const fh = await open(path, 'r');
   try {
     // Read up to the size at open: lines appended meanwhile are for the next analysis.
@@ -115,22 +143,44 @@ async function foldFile(path: string, file: string, buf: Buffer, m: LineMatcher,
       const lastNl = buf.lastIndexOf(10, end - 1);
       // One native UTF-8 check over all complete lines; lines are checked one by one only when it fails.
       const allUtf8 = lastNl >= i && isUtf8(buf.subarray(i, lastNl + 1));
-      while (i <= lastNl) {
-        const nl = buf.indexOf(10, i);
+      const foldLine = (start: number, nl: number) => {
         let e = nl;
-        if (e > i && buf[e - 1] === 13) e--;
-        if (nl + 1 - i > MAX_OUTCOME_LINE_BYTES) {
+        if (e > start && buf[e - 1] === 13) e--;
+        if (nl + 1 - start > MAX_OUTCOME_LINE_BYTES) {
           stats.too_long++;
           m.agg.countInvalid();
-          onWarning?.({ file, offset: pos + i, reason: 'too_long', message: `line is longer than ${MAX_OUTCOME_LINE_BYTES} bytes` });
-        } else if (!allUtf8 && !isUtf8(buf.subarray(i, nl))) {
+          onWarning?.({ file, offset: pos + start, reason: 'too_long', message: `line is longer than ${MAX_OUTCOME_LINE_BYTES} bytes` });
+        } else if (!allUtf8 && !isUtf8(buf.subarray(start, nl))) {
           stats.not_utf8++;
           m.agg.countInvalid();
-          onWarning?.({ file, offset: pos + i, reason: 'not_utf8', message: 'line is not valid UTF-8' });
-        } else if (!foldOutcomeLine(buf, i, e, m)) {
-          onWarning?.({ file, offset: pos + i, reason: 'invalid', message: 'line is not a valid outcome record' });
+          onWarning?.({ file, offset: pos + start, reason: 'not_utf8', message: 'line is not valid UTF-8' });
+        } else if (!foldOutcomeLine(buf, start, e, m)) {
+          onWarning?.({ file, offset: pos + start, reason: 'invalid', message: 'line is not a valid outcome record' });
         }
-        i = nl + 1;
+      };
+      if (prefilter) {
+        // Jump from one occurrence of the canary's version text to the next (a native search)
+        // and fold only those lines; the lines in between are counted as other.
+        let p = i;
+        while (p <= lastNl) {
+          const occ = buf.indexOf(prefilter, p);
+          if (occ < 0 || occ > lastNl) {
+            m.agg.countOther(countLines(buf, p, lastNl + 1));
+            break;
+          }
+          const start = Math.max(p, buf.lastIndexOf(10, occ) + 1);
+          m.agg.countOther(countLines(buf, p, start));
+          const nl = buf.indexOf(10, occ);
+          foldLine(start, nl);
+          p = nl + 1;
+        }
+        if (lastNl >= i) i = lastNl + 1;
+      } else {
+        while (i <= lastNl) {
+          const nl = buf.indexOf(10, i);
+          foldLine(i, nl);
+          i = nl + 1;
+        }
       }
       // Carry the partial last line to the front of the buffer.
       const rest = end - i;

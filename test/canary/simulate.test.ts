@@ -60,6 +60,10 @@ describe('simulateCanary', () => {
     expect([...simulateCanary({ ...opts, requestsPerHour: 0 })]).toEqual([]);
   });
 
+  it('yields exactly the canary records of a full run with only: canary', () => {
+    expect([...simulateCanary({ ...opts, only: 'canary' })]).toEqual(records.filter((r) => r.model_version === 'v1.3.0'));
+  });
+
   it('routes per request with the bernoulli option', () => {
     const r = [...simulateCanary({ ...opts, routing: 'bernoulli', canary: { ...opts.canary, weight: 0.5 } })];
     const share = r.filter((x) => x.model_version === 'v1.3.0').length / r.length;

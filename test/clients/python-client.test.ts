@@ -12,7 +12,7 @@ if (!hasPython) console.warn('skipping the Python client tests: python3 is not i
 
 describe.skipIf(!hasPython)('clients/python (python3 -m unittest)', () => {
   it('passes its unittest suite: vectors, routing, split, outcome client against a local server', () => {
-    const r = spawnSync('python3', ['-m', 'unittest', '-v', 'test_mlops_client'], { cwd: pythonDir, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('python3', ['-m', 'unittest', '-v', 'test_mlops_client'], { cwd: pythonDir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     const out = `${r.stdout}\n${r.stderr}`;
     expect(out, out).toMatch(/\nOK\s*$/);
     expect(r.status).toBe(0);
@@ -29,7 +29,7 @@ for line in sys.stdin:
     print(json.dumps([mc.bucket_of(v["m"], v["v"], v["k"]), mc.route(v["m"], v["v"], v["w"], v["k"])]))
 `;
     const cases = Array.from({ length: 300 }, (_, i) => ({ m: 'backlink-success', v: `v1.${i % 7}.0`, w: (i % 101) / 100, k: `kéy-${i}-${String.fromCodePoint(0x1f600 + (i % 50))}` }));
-    const r = spawnSync('python3', ['-c', script], { cwd: pythonDir, input: cases.map((c) => JSON.stringify(c)).join('\n'), encoding: 'utf8' });
+    const r = spawnSync('python3', ['-c', script], { cwd: pythonDir, input: cases.map((c) => JSON.stringify(c)).join('\n'), encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     expect(r.status, r.stderr).toBe(0);
     const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as [number, string]);
     expect(got).toHaveLength(cases.length);

@@ -137,6 +137,31 @@ describe('outcomeStoreSource', () => {
     expect(r.S.n).toBeGreaterThan(700);
   });
 
+  it('reads the canary alone through the version prefilter with the same counts as a full parse', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const v = i % 10 === 0 ? 'v1.3.0' : i % 10 === 1 ? 'v1.1.0' : 'v1.2.0';
+      lines.push(line({ task_id: `t${i % 29_000}`, model_version: v, result: i % 7 === 0 ? 'error' : 'success', response_time_ms: i % 300, features: { pad: 'p'.repeat(i % 97), v: i % 13 === 0 ? 'v1.3.0' : 'x' } }));
+      if (i % 5000 === 0) lines.push('{"broken', '', JSON.stringify({ model_version: 'v1.3.0', note: 'no other field' }));
+    }
+    const dir = store({ 'a.jsonl': `${lines.slice(0, 12_000).join('\n')}\n`, 'b.jsonl': `${lines.slice(12_000).join('\n')}\n{"task_id":"torn","model_version":"v1.3.0"` });
+    const only = { ...request, production: null };
+    const fast = await outcomeStoreSource({ dir }).streams(only);
+    const full = await outcomeStoreSource({ dir, prefilter: false }).streams(only);
+    expect({ S: fast.S, E: fast.E, Lup: fast.Lup, Ldown: fast.Ldown }).toEqual({ S: full.S, E: full.E, Lup: full.Lup, Ldown: full.Ldown });
+    expect(fast.S.n).toBe(2900); // t0..t28999: the 100 repeats of t29000.. are duplicates
+    expect(fast.aggregate!.skipped.canary).toEqual(full.aggregate!.skipped.canary);
+    // The 6 lines that name the canary version but lack fields are invalid either way; the 6
+    // broken lines without the version text are "other" under the prefilter.
+    expect(fast.aggregate!.skipped.invalid).toBe(6);
+    expect(full.aggregate!.skipped.invalid).toBe(12);
+    expect(fast.aggregate!.skipped.torn).toBe(1);
+    // Every line is accounted for: counted, skipped, invalid or other.
+    const a = fast.aggregate!;
+    const accounted = a.canary.S.n + a.skipped.canary.duplicate + a.skipped.canary.future + a.skipped.canary.before_start + a.skipped.invalid + a.other;
+    expect(accounted).toBe(lines.length);
+  });
+
   it('answers an empty store with zero counts, and a missing one too', async () => {
     const dir = store({});
     expect((await outcomeStoreSource({ dir }).streams(request)).S).toEqual({ n: 0, k: 0 });
