@@ -3,8 +3,6 @@
 // weight, hold and alert). Both read the stream counts from the configured metric source and
 // decide with the same pure decideCanary (SPEC 6.5).
 import { join } from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { MlopsError, isMlopsError } from '../errors.js';
 import { decideCanary, type CanaryMethod, type CanaryVerdict } from '../canary/decide.js';
 import { STREAM_NAMES, type StreamCounts } from '../canary/sprt.js';
@@ -17,7 +15,8 @@ import type { AlertReport } from '../alerts/send-alert.js';
 import type { AlertStateStore } from '../alerts/state.js';
 import type { Forge } from '../forge/types.js';
 import type { Notifier } from '../alerts/types.js';
-import { applyPlan, assertPointersValid, assertWritable, isoSeconds, loadModelState, openContext, resolveModelName, type Applied, type Context } from './context.js';
+import { applyPlan, assertPointersValid, assertWritable, isoSeconds, loadModelState, resolveModelName, type Applied, type Context } from './context.js';
+import { withBranchWorktree } from './worktree.js';
 import { rollback, type RollbackResult } from './rollback.js';
 
 export interface CanaryAnalysis {
@@ -207,7 +206,7 @@ export async function checkCanary(ctx: Context, opts: CheckOptions = {}): Promis
     if (opts.dryRun) return { ...base, action: cfg.rollback.mode === 'pr' ? 'rollback-pr' : 'rollback' };
     const decision = decisionRecord(analysis, 'rollback');
     if (cfg.rollback.mode === 'pr') {
-      const pr = await onBranch(ctx, `mlops/rollback/${model}`, (wt) => rollback(wt, { model, stage: 'canary', reason, decision }));
+      const pr = await withBranchWorktree(ctx, `mlops/rollback/${model}`, (wt) => rollback(wt, { model, stage: 'canary', reason, decision }));
       base.action = 'rollback-pr';
       base.rollback = pr.result;
       base.commits = pr.commits;
@@ -307,26 +306,6 @@ async function openPr(ctx: Context, forge: Forge, branch: string, title: string,
   await forge.pushBranch(ctx.repo, branch, { force: true });
   const pr = await forge.ensurePullRequest({ title, body, head: branch, base: ctx.config.forge.base, labels });
   return { ...pr, branch };
-}
-
-/**
- * Runs a use case in a temporary worktree of `branch`, rebuilt from the base branch (as
- * release-please rebuilds its branch), so the user's checkout is never touched.
- */
-async function onBranch<T>(ctx: Context, branch: string, fn: (wt: Context) => Promise<T>): Promise<{ result: T; commits: string[]; branch: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mlops-wt-'));
-  const baseRef = (await ctx.repo.resolveRef(`refs/heads/${ctx.config.forge.base}`)) ?? 'HEAD';
-  await ctx.repo.runOk(['worktree', 'add', '-q', '-B', branch, dir, baseRef]);
-  try {
-    const wt = await openContext({ dir, configFile: ctx.configPath ?? undefined, now: ctx.now });
-    // The outcome store and caches stay those of the main checkout.
-    const result = await fn({ ...wt, config: ctx.config });
-    const commits = (await wt.repo.runOk(['rev-list', `${baseRef}..HEAD`])).split('\n').filter(Boolean);
-    return { result, commits, branch };
-  } finally {
-    await ctx.repo.run(['worktree', 'remove', '--force', dir]);
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function table(a: CanaryAnalysis): string {

@@ -61,7 +61,7 @@ export async function evaluateVersion(opts: EvaluateVersionOptions): Promise<Eva
 }
 
 /** One version's metrics on records, featurized with its schema and features.json. */
-async function scoreVersion(dir: string, model: string, manifest: ManifestDoc, records: OutcomeRecord[]): Promise<Metrics> {
+export async function scoreVersion(dir: string, model: string, manifest: ManifestDoc, records: OutcomeRecord[]): Promise<Metrics> {
   const folder = join(dir, versionDir(model, manifest.version));
   const { schema } = await readFeatureSchema(dir, manifest.schema.version);
   const statePath = join(folder, 'features.json');
