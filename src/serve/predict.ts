@@ -13,6 +13,8 @@ import type { ServingModel, VersionHandle } from './model-pool.js';
 /** A checked prediction request record: SPEC 4 input fields, `key` optional. */
 export interface PredictRecord extends FeatureInput {
   key?: string | null;
+  /** The key, domain or task_id exactly as sent (every client routes on the raw value). */
+  routingKey: string;
 }
 
 export interface Prediction {
@@ -40,7 +42,7 @@ export function checkPredictRecord(raw: unknown, index: number, now: () => strin
       position: { index },
     });
   }
-  const out: PredictRecord = {};
+  const out: PredictRecord = { routingKey: '' };
   for (const f of STRING_FIELDS) {
     const v = raw[f];
     if (v === undefined || v === null) continue;
@@ -48,6 +50,11 @@ export function checkPredictRecord(raw: unknown, index: number, now: () => strin
       throw requestError('REQUEST_INVALID', `record ${index}: ${f} must be a string, got ${typeof v}`, { position: { index, field: `/${f}` } });
     }
     out[f] = v;
+  }
+  try {
+    out.routingKey = routingKeyOf(out);
+  } catch (e) {
+    throw withIndex(e, index);
   }
   // Domains are stored lower-case (normalizeOutcome), so features were fitted on lower case.
   if (out.domain) out.domain = out.domain.toLowerCase();
@@ -119,13 +126,7 @@ export async function predictRecords(serving: ServingModel, records: PredictReco
   const t0 = performance.now();
   const n = records.length;
   const decisions = new Array<ReturnType<typeof route>>(n);
-  for (let i = 0; i < n; i++) {
-    try {
-      decisions[i] = route(serving.routing, routingKeyOf(records[i]!));
-    } catch (e) {
-      throw withIndex(e, i);
-    }
-  }
+  for (let i = 0; i < n; i++) decisions[i] = route(serving.routing, records[i]!.routingKey);
   const routeMs = performance.now() - t0;
 
   // Group by version; a request rarely has more than two groups.

@@ -1,8 +1,12 @@
 // Builders for serving tests: real models (trained here, exported to ONNX with their fitted
 // feature state), a registry repository holding them, and a Prometheus text parser.
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { gitdir, type TestRepo } from '../helpers/gitdir.js';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { GIT_ENV, gitdir, type TestRepo } from '../helpers/gitdir.js';
 import { ctxOf } from '../helpers/registry.js';
 import { registerVersion } from '../../src/app/register.js';
 import { canaryStart, promote } from '../../src/app/stage-ops.js';
@@ -100,16 +104,67 @@ export function trainedArtifact(kind: 'logistic' | 'gbdt' = 'logistic', seed = 1
   return a;
 }
 
-/** A registry repository with the serving schema and no version yet. */
-export function servingRepo(opts: { config?: Record<string, unknown> } = {}): TestRepo {
-  return gitdir({
-    'mlops.config.json': JSON.stringify({ model: M, forge: { type: 'local', base: 'main' }, ...opts.config }, null, 2) + '\n',
+export interface SuiteRepo extends TestRepo {
+  /** Deletes the repository (suite repositories outlive single tests, so they clean up in afterAll). */
+  remove(): void;
+}
+
+/**
+ * A repository that lives for a whole suite: gitdir() deletes its repositories after each test,
+ * which a server started in beforeAll must not see.
+ */
+export function suiteRepo(files: Record<string, string | Buffer>): SuiteRepo {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'mlops-serve-')));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.name', 'Test User');
+  git('config', 'user.email', 'user@example.test');
+  git('config', 'commit.gpgsign', 'false');
+  git('config', 'tag.gpgsign', 'false');
+  const repo: SuiteRepo = {
+    dir,
+    git,
+    write(fs) {
+      for (const [p, c] of Object.entries(fs)) {
+        mkdirSync(dirname(join(dir, p)), { recursive: true });
+        writeFileSync(join(dir, p), c);
+      }
+    },
+    commit(message, fs) {
+      if (fs) repo.write(fs);
+      git('add', '-A');
+      git('commit', '-q', '--allow-empty', '-m', message);
+      return repo.head();
+    },
+    head: () => git('rev-parse', 'HEAD').trim(),
+    status: () => git('status', '--porcelain'),
+    tags: () => git('tag', '--list').split('\n').filter(Boolean),
+    count: () => Number(git('rev-list', '--count', 'HEAD').trim()),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  repo.commit('initial', files);
+  return repo;
+}
+
+function servingFiles(config: Record<string, unknown> = {}): Record<string, string> {
+  return {
+    'mlops.config.json': JSON.stringify({ model: M, forge: { type: 'local', base: 'main' }, ...config }, null, 2) + '\n',
     'registry/schemas/schema_v1.0.yaml': SERVE_SCHEMA,
     [`registry/${M}/model.yaml`]: serializeModel(newModelDoc({ name: M, schemaVersion: 'schema_v1.0' })),
     [`registry/${M}/deployments.yaml`]: serializeDeployments(emptyDeployments(M)),
     '.gitignore': '.mlops/\n',
     'data/train.csv': 'task_id,result\nt1,success\nt2,failure\n',
-  });
+  };
+}
+
+/** A registry repository with the serving schema and no version yet (deleted after the test). */
+export function servingRepo(opts: { config?: Record<string, unknown> } = {}): TestRepo {
+  return gitdir(servingFiles(opts.config));
+}
+
+/** The same, living until remove() (for servers started in beforeAll). */
+export function servingSuiteRepo(opts: { config?: Record<string, unknown> } = {}): SuiteRepo {
+  return suiteRepo(servingFiles(opts.config));
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -139,8 +194,7 @@ export async function startCanary(dir: string, version: string, weight: number):
 }
 
 /** v1.0.0 (logistic) in production and v1.1.0 (gbdt) as canary at `weight`. */
-export async function twoVersionRepo(weight = 0.5): Promise<TestRepo> {
-  const t = servingRepo();
+export async function twoVersionRepo<T extends TestRepo = TestRepo>(weight = 0.5, t: T = servingRepo() as T): Promise<T> {
   await registerArtifact(t.dir, trainedArtifact('logistic'));
   await promoteVersion(t.dir, 'v1.0.0');
   await registerArtifact(t.dir, trainedArtifact('gbdt'), { dataset: 'mlops.config.json', trainer: 'gbdt' });
