@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GIT_ENV, gitdir, type TestRepo } from '../helpers/gitdir.js';
+import { GIT_ENV, gitdir, tempDir, type TestRepo } from '../helpers/gitdir.js';
 import { ctxOf } from '../helpers/registry.js';
 import { registerVersion } from '../../src/app/register.js';
 import { canaryStart, promote } from '../../src/app/stage-ops.js';
@@ -200,6 +200,54 @@ export async function twoVersionRepo<T extends TestRepo = TestRepo>(weight = 0.5
   await registerArtifact(t.dir, trainedArtifact('gbdt'), { dataset: 'mlops.config.json', trainer: 'gbdt' });
   await startCanary(t.dir, 'v1.1.0', weight);
   return t;
+}
+
+/**
+ * Registry operations cost about a second each here, so a suite builds a state once and each
+ * test works on a `git clone` of it (a real repository with the same history and tags).
+ */
+export function repoTemplate(build: (t: SuiteRepo) => Promise<unknown>): { clone(): Promise<TestRepo>; remove(): void } {
+  let template: Promise<SuiteRepo> | null = null;
+  return {
+    async clone() {
+      template ??= (async () => {
+        const t = servingSuiteRepo();
+        await build(t);
+        return t;
+      })();
+      const src = await template;
+      const dir = tempDir('mlops-serve-clone-');
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      git('clone', '-q', src.dir, '.');
+      git('config', 'user.name', 'Test User');
+      git('config', 'user.email', 'user@example.test');
+      git('config', 'commit.gpgsign', 'false');
+      const repo: TestRepo = {
+        dir,
+        git,
+        write(fs) {
+          for (const [p, c] of Object.entries(fs)) {
+            mkdirSync(dirname(join(dir, p)), { recursive: true });
+            writeFileSync(join(dir, p), c);
+          }
+        },
+        commit(message, fs) {
+          if (fs) repo.write(fs);
+          git('add', '-A');
+          git('commit', '-q', '--allow-empty', '-m', message);
+          return repo.head();
+        },
+        head: () => git('rev-parse', 'HEAD').trim(),
+        status: () => git('status', '--porcelain'),
+        tags: () => git('tag', '--list').split('\n').filter(Boolean),
+        count: () => Number(git('rev-list', '--count', 'HEAD').trim()),
+      };
+      return repo;
+    },
+    remove() {
+      void template?.then((t) => t.remove());
+    },
+  };
 }
 
 export function record(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
