@@ -1,6 +1,7 @@
 // Use case: `mlops init` scaffolds a registry in a git repository (SPEC 2) in one commit:
 // configuration, the starter feature schema, model.yaml, deployments.yaml, .gitignore entries
-// Files that exist are left as they are.
+// configuration, the starter feature schema, model.yaml, deployments.yaml, .gitignore entries
+// and the GitHub workflows (using this project's composite action). Files that exist are left as they are.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
@@ -13,6 +14,7 @@ import { assertModelName } from '../registry/semver.js';
 import { formatCommitMessage } from '../registry/commit-message.js';
 import { starterFeatureSchema } from '../data/features.js';
 import { statOrNull } from './registry-store.js';
+import { workflowFiles, DEFAULT_ACTION_REF } from './workflows.js';
 
 export interface InitOptions {
   dir: string;
@@ -20,6 +22,9 @@ export interface InitOptions {
   dataset?: string;
   schemaVersion?: string;
   forge?: 'github' | 'local';
+  /** Write .github/workflows (default true) using this composite action reference. */
+  workflows?: boolean;
+  actionRef?: string;
   dryRun?: boolean;
 }
 
@@ -37,6 +42,8 @@ export function planInit(args: {
   dataset: string;
   schemaVersion: string;
   forge: 'github' | 'local';
+  workflows: boolean;
+  actionRef: string;
   exists: (path: string) => boolean;
   gitignore: string | null;
 }): FileEdit[] {
@@ -66,6 +73,11 @@ export function planInit(args: {
   const current = args.gitignore ?? '';
   const missing = GITIGNORE_LINES.filter((l) => !current.split('\n').map((x) => x.trim()).includes(l));
   if (missing.length) edits.push({ path: '.gitignore', content: `${current}${current && !current.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n` });
+  if (args.workflows) {
+    const d = defaultConfig();
+    const files = workflowFiles({ config: { model: args.model, retrain: d.retrain, forge: d.forge }, flavour: 'action', actionRef: args.actionRef });
+    for (const [path, content] of Object.entries(files)) add(path, content);
+  }
   return edits;
 }
 
@@ -84,6 +96,8 @@ export async function initRegistry(opts: InitOptions): Promise<InitResult> {
     dataset: opts.dataset ?? 'backlink-outcomes',
     schemaVersion: opts.schemaVersion ?? 'schema_v1.0',
     forge: opts.forge ?? 'github',
+    workflows: opts.workflows ?? true,
+    actionRef: opts.actionRef ?? DEFAULT_ACTION_REF,
     exists: (p) => statOrNull(join(repo.dir, p)) !== null,
     gitignore,
   });

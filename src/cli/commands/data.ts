@@ -3,6 +3,11 @@ import type { Command } from 'commander';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';
 
+/** The bearer token of the serving replicas: MLOPS_SERVE_TOKEN, else MLOPS_TOKEN. */
+function serveToken(e: NodeJS.ProcessEnv): string | undefined {
+  return e.MLOPS_SERVE_TOKEN || e.MLOPS_TOKEN || undefined;
+}
+
 function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new MlopsError('INVALID_ARGUMENT', `${name} must be a positive integer, got "${v}"`, { hint: `e.g. ${name} 1000` });
@@ -29,7 +34,7 @@ export function registerDataCommands(program: Command, env: CommandEnv): void {
         let gathered: unknown = null;
         if (o.from?.length) {
           const { collectRemote } = await import('../../app/collect-remote.js');
-          gathered = await collectRemote({ dir: ctx.root, sources: o.from, token: env.io.env.MLOPS_TOKEN, onProgress: (s: string) => out.note(s) });
+          gathered = await collectRemote({ dir: ctx.root, sources: o.from, token: serveToken(env.io.env), onProgress: (s: string) => out.note(s) });
         }
         const { collectOutcomes } = await import('../../app/data-collect.js');
         let warnings = 0;
@@ -43,6 +48,25 @@ export function registerDataCommands(program: Command, env: CommandEnv): void {
         if (warnings) out.note(`warning: ${warnings} store line(s) skipped (torn or invalid); see --json for counts`);
         if (r.commit) out.line(`  commit ${r.commit.slice(0, 12)}`);
         else if (r.changed && !o.dryRun && !o.commit) out.line('  not committed: review with `git status`, or pass --commit');
+      }),
+    );
+
+  data
+    .command('pull')
+    .requiredOption('--from <url...>', 'base URLs of `mlops serve` replicas')
+    .option('--max-pages <n>', 'at most this many pages per replica')
+    .description('pull outcomes from serving replicas into the local store, without sealing them (for CI jobs)')
+    .addHelpText('after', '\nThe bearer token comes from MLOPS_SERVE_TOKEN (else MLOPS_TOKEN). Each replica\'s cursor is kept in .mlops/remote-cursors.json.\n\nExamples:\n  $ mlops data pull --from http://replica-1:8080 http://replica-2:8080\n')
+    .action(
+      env.action(async (o: { from: string[]; maxPages?: string }) => {
+        const ctx = await env.context();
+        const out = env.out();
+        const { collectRemote } = await import('../../app/collect-remote.js');
+        // Several URLs may arrive in one argument (a CI variable): split on whitespace.
+        const sources = o.from.flatMap((s) => s.split(/\s+/)).filter(Boolean);
+        const r = await collectRemote({ dir: ctx.root, sources, token: serveToken(env.io.env), maxPages: o.maxPages ? positiveInt('--max-pages', o.maxPages) : undefined, onProgress: (s: string) => out.note(s) });
+        if (env.globals().json) return out.json(r);
+        for (const s of r) out.line(`${s.url}: ${s.records} record(s) in ${s.pages} page(s)${s.invalid ? `, ${s.invalid} invalid` : ''}${s.done ? '' : ' (more left)'}`);
       }),
     );
 

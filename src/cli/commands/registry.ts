@@ -33,18 +33,20 @@ export function registerRegistryCommands(program: Command, env: CommandEnv): voi
   example(
     program
       .command('init')
-      .description('scaffold a registry in a git repository: config, starter feature schema, model files, .gitignore; one commit')
+      .description('scaffold a registry in a git repository: config, starter feature schema, model files, .gitignore, workflows; one commit')
       .option('--model <name>', 'model name', 'backlink-success')
       .option('--dataset <name>', 'dataset name', 'backlink-outcomes')
       .option('--forge <type>', 'github or local', 'github')
+      .option('--no-workflows', 'do not write .github/workflows')
+      .option('--action-ref <ref>', 'the composite action the workflows use', 'mlops-gitops/mlops-gitops@v0.1.0')
       .option('--dry-run', 'print the files, write nothing')
       .action(
-        env.action(async (o: { model: string; dataset: string; forge: string; dryRun?: boolean }) => {
+        env.action(async (o: { model: string; dataset: string; forge: string; workflows: boolean; actionRef: string; dryRun?: boolean }) => {
           assertModelName(o.model);
           const { initRegistry } = await import('../../app/init.js');
           const g = env.globals();
           const out = env.out();
-          const r = await initRegistry({ dir: g.repo ? resolve(env.io.cwd, g.repo) : env.io.cwd, model: o.model, dataset: o.dataset, forge: o.forge as 'github' | 'local', dryRun: o.dryRun });
+          const r = await initRegistry({ dir: g.repo ? resolve(env.io.cwd, g.repo) : env.io.cwd, model: o.model, dataset: o.dataset, forge: o.forge as 'github' | 'local', workflows: o.workflows, actionRef: o.actionRef, dryRun: o.dryRun });
           if (g.json) return out.json(r);
           out.line(`${o.dryRun ? out.yellow('dry run') + ' would write' : out.green('✓') + ' initialised registry for ' + o.model + ':'}`);
           for (const f of r.files) out.line(`  ${f}`);
