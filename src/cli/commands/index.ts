@@ -4,9 +4,11 @@ import type { CommandEnv } from '../program.js';
 import { registerCanaryCommands } from './canary.js';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
+import { registerServeCommands } from './serve.js';
 
 export function registerExtraCommands(program: Command, env: CommandEnv): void {
   registerCanaryCommands(program, env);
   registerDataCommands(program, env);
   registerTrainCommands(program, env);
+  registerServeCommands(program, env);
 }
