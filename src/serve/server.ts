@@ -145,6 +145,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
   let closing = false;
   let inFlight = 0;
+  const active = new Set<ServerResponse>();
   let drained: (() => void) | null = null;
 
   const onInternal = (e: unknown) => log({ level: 'error', msg: 'internal error', error: String((e as Error)?.stack ?? e) });
@@ -377,7 +378,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
+    active.add(res);
     res.on('close', () => {
+      active.delete(res);
       metrics.http(endpointOf(path), res.statusCode);
       if (--inFlight === 0 && drained) drained();
     });
@@ -424,6 +427,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     closePromise ??= (async () => {
       closing = true;
       log({ level: 'info', msg: 'shutting down: draining requests in flight', inFlight });
+      // Requests in flight answer with `connection: close`, so their clients do not reuse the socket.
+      for (const r of active) if (!r.headersSent) r.setHeader('connection', 'close');
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       if (inFlight > 0) {
