@@ -56,10 +56,21 @@ const Z95 = 1.6448536269514722;
 
 /** sfc32: a small, fast generator with a 128-bit state; good enough for simulation, not for secrets. */
 export function seededRandom(seed: number): () => number {
-  let a = 0x9e3779b9;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = seed | 0;
+  // Every state word comes from splitmix32 of the seed, so neighbouring seeds (run 1, run 2, ...)
+  // start from unrelated states rather than states differing in one word.
+  let z = seed | 0;
+  const splitmix = () => {
+    z = (z + 0x9e3779b9) | 0;
+    let t = z ^ (z >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    return (t ^ (t >>> 15)) | 0;
+  };
+  let a = splitmix();
+  let b = splitmix();
+  let c = splitmix();
+  let d = splitmix();
   const next = () => {
     a |= 0;
     b |= 0;
