@@ -234,10 +234,24 @@ export function jsonErrorOffset(text: string): number {
     }
     fail();
   };
+  const digit = () => i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57;
+  const digits = () => {
+    if (!digit()) fail();
+    while (digit()) i++;
+  };
   const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '-' || m[0] === '') fail();
-    i += m![0].length;
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') {
+      i++;
+      digits();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
   };
   const value = (depth: number): void => {
     if (depth > 2000) fail(); // deeper than any real body; keeps the scan off the stack limit
