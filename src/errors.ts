@@ -8,6 +8,7 @@ const USAGE_CODES = new Set<string>([
   'CONFIG_INVALID',
   'CONFIG_NOT_FOUND',
   'CONFIG_PARSE_ERROR',
+  'DASHBOARD_OUT_INVALID',
 ]);
 
 export type ErrorCode =
@@ -120,6 +121,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SHUTTING_DOWN'
   | 'SOURCE_RESPONSE_INVALID'
+  // dashboard
+  | 'DASHBOARD_OUT_INVALID'
   | 'INTERNAL';
 
 export interface MlopsErrorOptions {
