@@ -73,8 +73,9 @@ if (args[0] === '--child') {
 /**
  * Canonical lines (the collector's field order and number formatting), written from a template
  * because building 10 million records through the simulator costs minutes. Timestamps run evenly
- * from 2.4 h before the canary's start to its 24th hour; one record in a thousand is stamped two
- * days ahead (clock skew). 10% of the records are the canary's, with 2% errors against 1%.
+ * from 2.4 h before the canary's start to its 24th hour; two records in a thousand (one canary,
+ * one production) are stamped two days ahead (clock skew). 10% of the records are the canary's,
+ * with 2% errors against production's 1%.
  */
 function writeStore(storeDir, total) {
   const shards = 10;
@@ -91,7 +92,7 @@ function writeStore(storeDir, total) {
     const u = rand();
     const result = u < (canary ? 0.02 : 0.01) ? 'error' : u < 0.85 ? 'success' : 'failure';
     const rt = Math.round(20 * Math.exp(0.9 * (rand() + rand() + rand() - 1.5) * 2) * 1000) / 1000;
-    const ms = Math.floor(t0 + (i / total) * span + (i % 1000 === 999 ? 48 * 3_600_000 : 0));
+    const ms = Math.floor(t0 + (i / total) * span + (i % 1000 === 999 || i % 1000 === 3 ? 48 * 3_600_000 : 0));
     // toISOString per record is a large share of writing 10 million lines: reuse the second.
     const sec = Math.floor(ms / 1000);
     if (sec !== lastSec) {

@@ -100,7 +100,7 @@ export function decideCanary(streams: StreamCounts, config: CanaryRuleConfig, op
   }
   const nowMs = toMs(options.now, 'now');
   const startMs = toMs(options.startedAt, 'startedAt');
-  const { alpha, beta, min_samples: minSamples, duration_hours: windowHours, latency_quantile: q } = config.canary;
+  const { alpha, beta, min_samples: minSamples, duration_hours: windowHours } = config.canary;
   const hyp = streamHypotheses(config);
   const bounds = sprtBounds({ alpha, beta });
   const elapsedHours = (nowMs - startMs) / 3_600_000;
@@ -114,10 +114,10 @@ export function decideCanary(streams: StreamCounts, config: CanaryRuleConfig, op
     const canPromote = PROMOTE_STREAMS.includes(name);
     const llr = logLikelihoodRatio(count, h);
     const rate = count.n > 0 ? count.k / count.n : null;
-    // The threshold method judges latency by the empirical q-quantile: over the bound exactly
-    // when more than 1 − q of the records are.
-    const goodLimit = canPromote ? (name === 'Lup' ? 1 - q : h.p_good) : null;
-    const badLimit = canRollback ? (name === 'Ldown' ? 1 - q : h.p_bad) : null;
+    // The threshold method judges latency by the empirical q-quantile, which is over a bound
+    // exactly when more than 1 − q (the L streams' p_good) of the records are, on both sides.
+    const goodLimit = canPromote ? h.p_good : null;
+    const badLimit = canRollback ? (name === 'Ldown' ? h.p_good : h.p_bad) : null;
     let state: StreamState;
     if (count.n === 0) state = 'no-data';
     else if (method === 'sprt') {

@@ -190,6 +190,14 @@ describe('decideCanary (sprt)', () => {
 
 describe('decideCanary (threshold method)', () => {
   const threshold = { method: 'threshold' as const };
+  it('shows the limits it compares with', () => {
+    const v = decideCanary(uniform(100), config, { ...threshold, ...AFTER_WINDOW });
+    expect(v.streams.S).toMatchObject({ good_limit: 0.2, bad_limit: 0.25 });
+    expect(v.streams.E).toMatchObject({ good_limit: 0.05, bad_limit: 0.1 });
+    expect(v.streams.Lup).toMatchObject({ good_limit: 0.05, bad_limit: null });
+    expect(v.streams.Ldown).toMatchObject({ good_limit: null, bad_limit: 0.05 });
+  });
+
   it.each([
     ['inside the window: always continue', uniform(100, { E: 50 }), hoursAfter(5), 'continue'],
     ['success rate under the rollback threshold', uniform(100, { S: 26 }), hoursAfter(24), 'rollback'],
