@@ -30,10 +30,10 @@ describe('routing test vectors (clients/vectors/routing.json)', () => {
     expect(doc.vectors.find((v) => v.weight === 0.12345)!.threshold).toBe(1235);
   });
 
-  it.each(JSON.parse(readFileSync(vectorsFile, 'utf8')).vectors.map((v: Vector, i: number) => [i, v]))(
+  const cases: Array<[number, Vector]> = doc.vectors.map((v, i) => [i, v]);
+  it.each(cases)(
     'vector %i recomputes',
-    (_i, v) => {
-      const vec = v as Vector;
+    (_i, vec) => {
       expect(bucketOf({ model: vec.model, canaryVersion: vec.canary_version, key: vec.key })).toBe(vec.bucket);
       expect(canaryBuckets(vec.weight)).toBe(vec.threshold);
       expect(routeKey({ model: vec.model, canaryVersion: vec.canary_version, weight: vec.weight, key: vec.key })).toBe(vec.route);
