@@ -3,19 +3,22 @@
 // training time; in WebAssembly the loop runs about twice as fast as the same loop in JavaScript
 // (no bounds checks, one SIMD add for the gradient and hessian sums), and it adds in the same order, so results are identical.
 //
-// Memory layout (one WebAssembly.Memory, allocated once per training run):
+// Memory layout (one shared WebAssembly.Memory, allocated once per training run):
 //   rows  u32[n]        row indices, partitioned by the tree grower in place
 //   codes u8[n*stride]  row-major bin codes, stride = f rounded up to 4 (read as 32-bit words)
 //   gh    f64[2n]       gradient and hessian of each row, interleaved
-//   hist  f64[stride*maxBins*3]   scratch histogram: per feature, per bin: Σg, Σh, count
+//   2 x   f64[stride*maxBins*3]   partial histograms: per feature, per bin: Σg, Σh, count
+//         (plus a spare one, used if the helper thread ever fails)
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 
 // The project compiles without the DOM lib, which is where TypeScript keeps the WebAssembly
 // types: the little this file uses is declared here.
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -28,38 +31,158 @@ export interface HistKernel {
   gh: Float64Array;
   /** Histogram of rows[start, end) written into `out` (length stride * maxBins * 3). */
   build(out: Float64Array, start: number, end: number): void;
+  /** Threads actually building histograms (1 or 2). */
+  readonly threads: number;
+  /** Stops the helper thread; the kernel must not be used afterwards. */
+  close(): Promise<void>;
 }
 
-export function createHistKernel(n: number, stride: number, maxBins: number): HistKernel {
+export interface HistKernelOptions {
+  /** 1 or 2 (default: 2 when the machine has two cores or more). Results do not depend on it. */
+  threads?: number;
+}
+
+/** Below this many rows a node's two halves are summed on the calling thread (no hand-off). */
+const PARALLEL_MIN_ROWS = 16_384;
+/** How long to wait for the helper before summing its half here instead. */
+const HELPER_TIMEOUT_MS = 60_000;
+
+// Control words shared with the helper thread.
+const C_SEQ = 0;
+const C_STOP = 1;
+const C_ARGS = 2; // 9 kernel arguments
+const C_DONE = 11;
+
+/**
+ * Every histogram is the sum of two partial histograms, over the first and the second half of
+ * the node's rows, added in that order: the helper thread sums one half while the caller sums the
+ * other, and with one thread (or a small node) the caller sums both. The arithmetic is the same
+ * either way, so the model does not depend on the number of cores.
+ */
+export function createHistKernel(n: number, stride: number, maxBins: number, options: HistKernelOptions = {}): HistKernel {
   if (stride % 4 !== 0) throw new Error('histogram kernel: the row stride must be a multiple of 4');
   const histFloats = stride * maxBins * 3;
   let offset = 0;
   const alloc = (bytes: number): number => {
     const at = offset;
-    offset += Math.ceil(bytes / 8) * 8;
+    offset += Math.ceil(bytes / 16) * 16;
     return at;
   };
   const rowsAt = alloc(4 * n);
   const codesAt = alloc(n * stride);
   const ghAt = alloc(16 * n);
-  const histAt = alloc(8 * histFloats);
-  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(offset / 65536)) });
-  const instance = new wasm.Instance(kernelModule(), { env: { mem: memory } });
+  const halfAt = [alloc(8 * histFloats), alloc(8 * histFloats)];
+  const spareAt = alloc(8 * histFloats);
+  const pages = Math.max(1, Math.ceil(offset / 65536));
+  const wanted = options.threads ?? (availableParallelism() > 1 ? 2 : 1);
+  const threads = wanted >= 2 && n >= PARALLEL_MIN_ROWS ? 2 : 1;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  const module = kernelModule();
+  const instance = new wasm.Instance(module, { env: { mem: memory } });
   const run = instance.exports.hist as (...args: number[]) => void;
   const buf = memory.buffer;
-  const scratch = new Float64Array(buf, histAt, histFloats);
+  const halves = halfAt.map((at) => new Float64Array(buf, at, histFloats));
   const featureBytes = maxBins * 24;
+  const args = (start: number, end: number, histAt: number): number[] => [rowsAt, start, end, codesAt, stride, ghAt, histAt, featureBytes, stride >>> 2];
+  const sumHalf = (h: number, start: number, end: number): void => {
+    halves[h].fill(0);
+    if (end > start) run(...args(start, end, halfAt[h]));
+  };
+
+  let helper: HelperThread | null = threads === 2 ? startHelper(module, memory) : null;
   return {
     rows: new Uint32Array(buf, rowsAt, n),
     codes: new Uint8Array(buf, codesAt, n * stride),
     gh: new Float64Array(buf, ghAt, 2 * n),
+    threads,
     build(out, start, end) {
-      scratch.fill(0);
-      if (end > start) run(rowsAt, start, end, codesAt, stride, ghAt, histAt, featureBytes, stride >>> 2);
-      out.set(scratch);
+      const mid = start + Math.floor((end - start) / 2);
+      if (helper && end - start >= PARALLEL_MIN_ROWS) {
+        halves[1].fill(0);
+        const ticket = helper.start(args(mid, end, halfAt[1]));
+        sumHalf(0, start, mid);
+        if (!helper.wait(ticket)) {
+          // The helper is gone or stuck: stop using it and sum its half here, in the spare buffer
+          // (the helper might still write into its own).
+          void helper.stop();
+          helper = null;
+          halfAt[1] = spareAt;
+          halves[1] = new Float64Array(buf, spareAt, histFloats);
+          sumHalf(1, mid, end);
+        }
+      } else {
+        sumHalf(0, start, mid);
+        sumHalf(1, mid, end);
+      }
+      const a = halves[0];
+      const b = halves[1];
+      for (let k = 0; k < histFloats; k++) out[k] = a[k] + b[k];
+    },
+    async close() {
+      const h = helper;
+      helper = null;
+      if (h) await h.stop();
     },
   };
 }
+
+interface HelperThread {
+  start(args: number[]): number;
+  /** True once the helper finished the given ticket; false after the timeout. */
+  wait(ticket: number): boolean;
+  stop(): Promise<void>;
+}
+
+function startHelper(module: object, memory: WasmMemory): HelperThread {
+  const control = new Int32Array(new SharedArrayBuffer(16 * 4));
+  const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer } });
+  worker.unref();
+  // A crashed helper shows up as a timeout in wait(); nothing to do with the event itself.
+  worker.on('error', () => undefined);
+  let seq = 0;
+  return {
+    start(args) {
+      for (let k = 0; k < args.length; k++) control[C_ARGS + k] = args[k];
+      seq = Atomics.add(control, C_SEQ, 1) + 1;
+      Atomics.notify(control, C_SEQ);
+      return seq;
+    },
+    wait(ticket) {
+      const deadline = Date.now() + HELPER_TIMEOUT_MS;
+      for (;;) {
+        const done = Atomics.load(control, C_DONE);
+        if (done === ticket) return true;
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        Atomics.wait(control, C_DONE, done, left);
+      }
+    },
+    async stop() {
+      Atomics.store(control, C_STOP, 1);
+      Atomics.add(control, C_SEQ, 1);
+      Atomics.notify(control, C_SEQ);
+      await worker.terminate();
+    },
+  };
+}
+
+// The helper runs the same compiled module on the same shared memory, one call per ticket.
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory } = workerData;
+const control = new Int32Array(workerData.control);
+const run = new WebAssembly.Instance(module, { env: { mem: memory } }).exports.hist;
+let seen = 0;
+for (;;) {
+  Atomics.wait(control, ${C_SEQ}, seen);
+  seen = Atomics.load(control, ${C_SEQ});
+  if (Atomics.load(control, ${C_STOP}) === 1) break;
+  const a = control.subarray(${C_ARGS}, ${C_ARGS + 9});
+  run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+  Atomics.store(control, ${C_DONE}, seen);
+  Atomics.notify(control, ${C_DONE});
+}
+`;
 
 let compiled: object | undefined;
 
@@ -185,7 +308,8 @@ export function assembleKernel(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [I32])), 0]])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])),
+    // Imported memory, shared (flags 0x03: shared, with a maximum) so a helper thread can use it.
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(0), ...uleb(65536)]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name('hist'), 0x00, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),

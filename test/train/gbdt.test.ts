@@ -75,6 +75,14 @@ describe('trainGbdt', () => {
     expect(a.trees).not.toEqual(c.trees);
   });
 
+  it('builds the same trees with one or two histogram threads', () => {
+    const { train, valid } = split(linearData(30_000, 8));
+    const params = { trees: 8, depth: 5, subsample: 0.9 };
+    const a = trainGbdt({ train, valid, params, seed: 2, threads: 1 });
+    const b = trainGbdt({ train, valid, params, seed: 2, threads: 2 });
+    expect(b.trees).toEqual(a.trees);
+  });
+
   it('fills defaults and rejects unknown or out-of-range parameters', () => {
     expect(resolveGbdtParams({})).toEqual({
       trees: 200,
