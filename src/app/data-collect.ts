@@ -31,6 +31,8 @@ export interface CollectOptions {
   onWarning?: (w: StoreWarning) => void;
   /** Rows per in-memory sort chunk (tests). */
   chunkRows?: number;
+  /** Worker threads parsing the store (default: automatic for stores over 16 MiB). */
+  workers?: number;
 }
 
 export interface CollectResult extends CollectSummary {
@@ -61,13 +63,13 @@ export async function planCollectFromStore(opts: Omit<CollectOptions, 'commit' |
   edits: () => Promise<FileEdit[]>;
 }> {
   const o = await resolveOptions(opts);
-  const prepared = await prepareCollect({ ...o, now: opts.now ?? new Date(), onWarning: opts.onWarning, chunkRows: opts.chunkRows });
+  const prepared = await prepareCollect({ ...o, now: opts.now ?? new Date(), onWarning: opts.onWarning, chunkRows: opts.chunkRows, workers: opts.workers });
   return { prepared, edits: () => collectEdits(prepared) };
 }
 
 export async function collectOutcomes(opts: CollectOptions = {}): Promise<CollectResult> {
   const o = await resolveOptions(opts);
-  const prepared = await prepareCollect({ ...o, now: opts.now ?? new Date(), onWarning: opts.onWarning, chunkRows: opts.chunkRows });
+  const prepared = await prepareCollect({ ...o, now: opts.now ?? new Date(), onWarning: opts.onWarning, chunkRows: opts.chunkRows, workers: opts.workers });
   if (opts.dryRun) {
     await discardCollect(prepared);
     return { ...prepared.summary, written: [], commit: null, dryRun: true };

@@ -24,13 +24,14 @@ import type { FileEdit } from '../git/repo.js';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { DigestTable } from './digest-table.js';
-import { ExternalSorter, mergeSources, compareEntries, sortEntry, type SortEntry, type SortedSource } from './external-sort.js';
+import { ExternalSorter, mergeSources, compareEntries, sortEntry, rowEntry, sameKey, type SortEntry, type SortedSource } from './external-sort.js';
 import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock, type DatasetLock, type LockShard, type MergeStrategy } from './lock.js';
-import { applyStrategy, hashRows, shardSource, timestampMs } from './merged.js';
-import { emptyStats, scanOutcomeStore, type StoreStats, type StoreWarning } from './outcome-store.js';
+import { applyStrategy, hashRows, shardSource } from './merged.js';
+import { emptyStats, storeBytes, type StoreStats, type StoreWarning } from './outcome-store.js';
+import { scanStoreRows } from './store-rows.js';
 import type { OutcomeRecord } from './outcome.js';
 import { readLock } from './read-lock.js';
-import { outcomeToRow, rowKey, SHARD_HEADER, SHARD_SCHEMA, shardPath } from './shard.js';
+import { outcomeToRow, rowTaskId, SHARD_HEADER, SHARD_SCHEMA, shardPath, timestampMs } from './shard.js';
 import { ShardRowReader } from './shard-reader.js';
 import { hashFile } from './hash-file.js';
 
@@ -88,6 +89,8 @@ export interface PrepareCollectOptions {
   onWarning?: (w: StoreWarning) => void;
   /** Rows per in-memory sort chunk (tests use small values to force spilling). */
   chunkRows?: number;
+  /** Worker threads parsing the store (default: automatic, see store-rows.ts). */
+  workers?: number;
 }
 
 /** Counting and choosing, shared by the streaming collect and the in-memory planner. */
@@ -96,7 +99,7 @@ class Classifier {
   sealedCount = 0;
   read = 0;
   /** task_id -> greatest timestamp among the new candidates; flag 1 = the task was sealed. */
-  readonly fresh = new DigestTable(1 << 16);
+  readonly fresh: DigestTable;
 
   constructor(
     readonly strategy: MergeStrategy,
@@ -104,36 +107,40 @@ class Classifier {
     readonly sealedTasks: DigestTable,
     /** Rows already sealed (as a set). */
     readonly sealedRows: DigestTable,
-  ) {}
+    /** Expected number of records (sizes the table once instead of growing it). */
+    expected = 1 << 16,
+  ) {
+    this.fresh = new DigestTable(Math.min(expected, 1 << 24));
+  }
 
-  /** The sort entry of a record when it is a candidate for the new shard, else null (counted). */
-  classify(r: OutcomeRecord): SortEntry | null {
+  /** The sort entry of a canonical row when it is a candidate for the new shard, else null (counted). */
+  classify(row: string): SortEntry | null {
     this.read++;
-    const row = outcomeToRow(r);
+    const id = rowTaskId(row);
+    const t = timestampMs(row);
     let update = 0;
     if (this.sealedTasks.size) {
       if (this.sealedRows.has(row)) {
         this.sealedCount++;
         return null;
       }
-      const sealedTs = this.sealedTasks.get(r.task_id);
+      const sealedTs = this.sealedTasks.get(id);
       if (sealedTs !== undefined) {
         if (this.strategy === 'append') {
           this.dropped.conflict++;
           return null;
         }
-        if (!(timestampMs(r.timestamp) > sealedTs)) {
+        if (!(t > sealedTs)) {
           this.dropped.stale++;
           return null;
         }
         update = 1;
       }
     }
-    const slot = this.fresh.insert(r.task_id);
-    const t = timestampMs(r.timestamp);
+    const slot = this.fresh.insert(id);
     if (this.fresh.inserted || this.fresh.valueAt(slot) < t) this.fresh.setValueAt(slot, t);
     if (update) this.fresh.setFlagsAt(slot, 1);
-    return sortEntry(r.timestamp + r.task_id, row);
+    return sortEntry(t, id, row);
   }
 
   private prev: SortEntry | null = null;
@@ -144,13 +151,13 @@ class Classifier {
    * the row that is now final, if any; flush() returns the last one.
    */
   feed(e: SortEntry): SortEntry | null {
-    if (timestampMs(e.k) < this.fresh.get(e.k.slice(24))!) {
+    if (e.t < this.fresh.get(e.id)!) {
       this.dropped.superseded++;
       return null;
     }
     const prev = this.prev;
     this.prev = e;
-    if (prev && prev.k === e.k) {
+    if (prev && sameKey(prev, e)) {
       if (prev.r === e.r) this.dropped.duplicate++;
       else this.dropped.superseded++;
       return null;
@@ -183,7 +190,8 @@ class Classifier {
   }
 
   isUpdate(e: SortEntry): boolean {
-    const slot = this.fresh.find(e.k.slice(24));
+    if (this.sealedTasks.size === 0) return false; // nothing sealed, nothing to update
+    const slot = this.fresh.find(e.id);
     return slot >= 0 && this.fresh.flagsAt(slot) === 1;
   }
 }
@@ -202,9 +210,8 @@ async function indexSealed(dir: string, shards: LockShard[]): Promise<{ tasks: D
 
 function indexRows(batch: string[], tasks: DigestTable, rows: DigestTable): void {
   for (const row of batch) {
-    const k = rowKey(row);
-    const slot = tasks.insert(k.slice(24));
-    const t = timestampMs(k);
+    const slot = tasks.insert(rowTaskId(row));
+    const t = timestampMs(row);
     if (tasks.inserted || tasks.valueAt(slot) < t) tasks.setValueAt(slot, t);
     rows.insert(row);
   }
@@ -260,7 +267,8 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
   const prev = lock.datasets[opts.dataset];
   const shards = prev?.shards ?? [];
   const sealed = await indexSealed(opts.dir, shards);
-  const c = new Classifier(strategy, sealed.tasks, sealed.rows);
+  // JSON lines of outcomes take 250-600 bytes: this over-estimates the records a little.
+  const c = new Classifier(strategy, sealed.tasks, sealed.rows, Math.ceil((await storeBytes(opts.dir)) / 250));
 
   const tmp = join(opts.dir, '.mlops', 'tmp');
   await mkdir(tmp, { recursive: true });
@@ -268,13 +276,13 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
   const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
   let keepStaged = false;
   try {
-    const stats = await scanOutcomeStore({
+    const stats = await scanStoreRows({
       dir: opts.dir,
       onWarning: opts.onWarning,
-      stats: emptyStats(),
-      onBatch: async (records) => {
-        for (const r of records) {
-          const e = c.classify(r);
+      workers: opts.workers,
+      onRows: async (rows) => {
+        for (const row of rows) {
+          const e = c.classify(row);
           if (e) sorter.push(e);
         }
         await sorter.spillIfFull();
@@ -328,9 +336,8 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
         const reader = new ShardRowReader(staged, shard.path, shard);
         for (let b = await reader.next(); b; b = await reader.next()) {
           for (const row of b) {
-            const k = rowKey(row);
-            const slot = latest.insert(k.slice(24));
-            const t = timestampMs(k);
+            const slot = latest.insert(rowTaskId(row));
+            const t = timestampMs(row);
             if (latest.inserted || latest.valueAt(slot) < t) latest.setValueAt(slot, t);
           }
         }
@@ -437,7 +444,7 @@ export function planCollect(input: CollectInput): CollectPlan {
   const c = new Classifier(strategy, tasks, rowsSet);
   const candidates: SortEntry[] = [];
   for (const r of input.outcomes) {
-    const e = c.classify(r);
+    const e = c.classify(outcomeToRow(r));
     if (e) candidates.push(e);
   }
   candidates.sort(compareEntries);
@@ -458,18 +465,15 @@ export function planCollect(input: CollectInput): CollectPlan {
   const strategyChanged = prev !== undefined && prev.merge_strategy !== strategy;
 
   // Merged set: all rows, canonical order, strategy applied.
-  const all = [...input.sealedRows.flat(), ...selected.map((e) => e.r)].map((r) => sortEntry(rowKey(r), r)).sort(compareEntries);
+  const all = [...input.sealedRows.flat(), ...selected.map((e) => e.r)].map(rowEntry).sort(compareEntries);
   const latest = new Map<string, number>();
-  for (const e of all) {
-    const t = e.k.slice(24);
-    latest.set(t, Math.max(latest.get(t) ?? -Infinity, timestampMs(e.k)));
-  }
+  for (const e of all) latest.set(e.id, Math.max(latest.get(e.id) ?? -Infinity, e.t));
   const kept: string[] = [];
   for (let i = 0; i < all.length; i++) {
     const e = all[i]!;
     if (strategy === 'dedupe') {
-      if (timestampMs(e.k) < latest.get(e.k.slice(24))!) continue;
-      if (i + 1 < all.length && all[i + 1]!.k === e.k) continue;
+      if (e.t < latest.get(e.id)!) continue;
+      if (i + 1 < all.length && sameKey(all[i + 1]!, e)) continue;
     }
     kept.push(e.r);
   }
@@ -497,7 +501,7 @@ export function shardExists(path: string): MlopsError {
 }
 
 /** What the next collect would seal, without sorting or writing anything (for `data status`). */
-export async function countNewOutcomes(opts: { dir: string; dataset: string; mergeStrategy?: MergeStrategy; onWarning?: (w: StoreWarning) => void }): Promise<{
+export async function countNewOutcomes(opts: { dir: string; dataset: string; mergeStrategy?: MergeStrategy; onWarning?: (w: StoreWarning) => void; workers?: number }): Promise<{
   read: number;
   sealed: number;
   /** Rows the next collect would seal (one per distinct task_id). */
@@ -512,11 +516,12 @@ export async function countNewOutcomes(opts: { dir: string; dataset: string; mer
   const sealed = await indexSealed(opts.dir, lock.datasets[opts.dataset]?.shards ?? []);
   const c = new Classifier(strategy, sealed.tasks, sealed.rows);
   let updates = 0;
-  const stats = await scanOutcomeStore({
+  const stats = await scanStoreRows({
     dir: opts.dir,
     onWarning: opts.onWarning,
-    onBatch: (records) => {
-      for (const r of records) c.classify(r);
+    workers: opts.workers,
+    onRows: (rows) => {
+      for (const row of rows) c.classify(row);
     },
   });
   // A task is new once, however many versions the store holds; flag 1 marks an update.

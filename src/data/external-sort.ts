@@ -3,37 +3,53 @@
 // are merged with a heap. With one chunk nothing touches the disk. Memory is one chunk plus one
 // read buffer per run.
 //
-// Run file framing: each entry is `<key>\x01<row>\x00`. Keys and rows cannot hold bytes 0x00 or
+// Run file framing: each entry is `<task_id>\x01<row>\x00`. Neither can hold bytes 0x00 or
 // 0x01: the outcome schema refuses control characters in every text field except TAB/CR/LF in
 // failure_reason, and JSON escapes them inside features.
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { compareText } from './shard.js';
+import { compareText, rowTaskId, timestampMs } from './shard.js';
 
 export interface SortEntry {
-  /** Sort key (timestamp + task_id). */
-  k: string;
-  /** The row. Ties on k are ordered by row text. */
+  /** Timestamp of the row, ms since the epoch (the first sort key). */
+  t: number;
+  /** task_id (the second sort key). */
+  id: string;
+  /** The row. Ties on (t, id) are ordered by row text. */
   r: string;
-  /** Whether the row (which contains the key's task_id) holds UTF-16 units >= U+D800. */
+  /** Whether the task_id holds UTF-16 units >= U+D800 (then native < is not code point order). */
   h: boolean;
 }
 
 const HIGH = /[\ud800-\uffff]/;
 
-export function sortEntry(k: string, r: string): SortEntry {
-  return { k, r, h: HIGH.test(r) };
+export function sortEntry(t: number, id: string, r: string): SortEntry {
+  return { t, id, r, h: HIGH.test(id) };
+}
+
+/** An entry for a canonical row (timestamp and task_id read from the row). */
+export function rowEntry(r: string): SortEntry {
+  const id = rowTaskId(r);
+  return { t: timestampMs(r), id, r, h: HIGH.test(id) };
+}
+
+/** Same (timestamp, task_id). */
+export function sameKey(a: SortEntry, b: SortEntry): boolean {
+  return a.t === b.t && a.id === b.id;
 }
 
 /**
- * Code point order of (k, r). Native < compares UTF-16 units, which equals code point order
- * unless both strings hold units >= U+D800; only then the slower compareText runs.
+ * Canonical order: timestamp, then task_id and row text in code point order. Native < compares
+ * UTF-16 units, which equals code point order unless both task_ids hold units >= U+D800; only
+ * then the slower compareText runs.
  */
 export function compareEntries(a: SortEntry, b: SortEntry): number {
-  if (a.k !== b.k) return a.h && b.h ? compareText(a.k, b.k) : a.k < b.k ? -1 : 1;
+  if (a.t !== b.t) return a.t - b.t;
+  if (a.id !== b.id) return a.h && b.h ? compareText(a.id, b.id) : a.id < b.id ? -1 : 1;
   if (a.r === b.r) return 0;
-  return a.h && b.h ? compareText(a.r, b.r) : a.r < b.r ? -1 : 1;
+  // Same timestamp and task_id, different rows: rare, so the exact comparison always runs.
+  return compareText(a.r, b.r);
 }
 
 export interface ExternalSorterOptions {
@@ -41,7 +57,7 @@ export interface ExternalSorterOptions {
   tmpDir: string;
   /** Rows per in-memory chunk. */
   chunkRows?: number;
-  /** Characters (key + row) per in-memory chunk. */
+  /** Characters of rows per in-memory chunk. */
   chunkChars?: number;
 }
 
@@ -64,7 +80,7 @@ export class ExternalSorter {
   async add(e: SortEntry): Promise<void> {
     this.chunk.push(e);
     this.count++;
-    this.chars += e.k.length + e.r.length;
+    this.chars += e.r.length;
     if (this.chunk.length >= this.chunkRows || this.chars >= this.chunkChars) await this.spill();
   }
 
@@ -77,7 +93,7 @@ export class ExternalSorter {
   push(e: SortEntry): void {
     this.chunk.push(e);
     this.count++;
-    this.chars += e.k.length + e.r.length;
+    this.chars += e.r.length;
   }
 
   async spillIfFull(): Promise<void> {
@@ -94,8 +110,8 @@ export class ExternalSorter {
       let parts: string[] = [];
       let size = 0;
       for (const e of this.chunk) {
-        parts.push(e.k, '\x01', e.r, '\x00');
-        size += e.k.length + e.r.length + 2;
+        parts.push(e.id, '\x01', e.r, '\x00');
+        size += e.id.length + e.r.length + 2;
         if (size > 4 << 20) {
           await fh.write(parts.join(''));
           parts = [];
@@ -241,7 +257,8 @@ class RunReader implements SortedSource<SortEntry> {
         const end = data.indexOf(0, start);
         if (end < 0) break;
         const sep = data.indexOf(1, start);
-        out.push(sortEntry(data.toString('utf8', start, sep), data.toString('utf8', sep + 1, end)));
+        const r = data.toString('utf8', sep + 1, end);
+        out.push(sortEntry(timestampMs(r), data.toString('utf8', start, sep), r));
         start = end + 1;
       }
       this.carry = start < data.length ? Buffer.from(data.subarray(start)) : null;

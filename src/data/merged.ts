@@ -10,9 +10,9 @@
 //   later than the sealed one, so this is also the record of the latest shard.
 import { createHash } from 'node:crypto';
 import { DigestTable } from './digest-table.js';
-import { mergeSources, sortEntry, compareEntries, type SortEntry, type SortedSource } from './external-sort.js';
+import { mergeSources, rowEntry, compareEntries, sameKey, type SortEntry, type SortedSource } from './external-sort.js';
 import type { LockShard, MergeStrategy } from './lock.js';
-import { rowKey, SHARD_HEADER } from './shard.js';
+import { SHARD_HEADER } from './shard.js';
 import { ShardRowReader } from './shard-reader.js';
 
 /** A shard's rows as a sorted source of entries. */
@@ -20,14 +20,12 @@ export function shardSource(reader: ShardRowReader): SortedSource<SortEntry> {
   return {
     async next() {
       const rows = await reader.next();
-      return rows ? rows.map((r) => sortEntry(rowKey(r), r)) : null;
+      return rows ? rows.map(rowEntry) : null;
     },
   };
 }
 
-export function timestampMs(keyOrRow: string): number {
-  return Date.parse(keyOrRow.slice(0, 24));
-}
+export { timestampMs } from './shard.js';
 
 /**
  * Applies the merge strategy to a stream of entries in canonical order. For dedupe, `latest`
@@ -47,9 +45,8 @@ export async function* applyStrategy(
   for await (const batch of sorted) {
     const out: SortEntry[] = [];
     for (const e of batch) {
-      const task = e.k.slice(24);
-      if (timestampMs(e.k) < latest.get(task)!) continue; // an older version of this task
-      if (prev && prev.k === e.k) {
+      if (e.t < latest.get(e.id)!) continue; // an older version of this task
+      if (prev && sameKey(prev, e)) {
         prev = e; // same timestamp and task: the greater row (later in order) wins
         continue;
       }
@@ -95,9 +92,8 @@ export async function mergedStream(args: {
     for (const src of sources) {
       for (let b = await src.next(); b; b = await src.next()) {
         for (const e of b) {
-          const slot = latest.insert(e.k.slice(24));
-          const t = timestampMs(e.k);
-          if (latest.inserted || latest.valueAt(slot) < t) latest.setValueAt(slot, t);
+          const slot = latest.insert(e.id);
+          if (latest.inserted || latest.valueAt(slot) < e.t) latest.setValueAt(slot, e.t);
         }
       }
     }

@@ -64,31 +64,41 @@ export async function listStoreFiles(dir: string): Promise<string[]> {
   return names.filter((n) => FILE_NAME.test(n) && !n.startsWith('.')).sort();
 }
 
+/** Total bytes of the store files (to size tables before a scan). */
+export async function storeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await listStoreFiles(dir)) total += (await stat(join(outcomesDir(dir), f))).size;
+  return total;
+}
+
 export function emptyStats(): StoreStats {
   return { files: 0, records: 0, skipped: { invalid: 0, too_long: 0, not_utf8: 0, truncated: 0, duplicate: 0 }, bytes: 0 };
 }
 
 /** Turns a line into a record or a warning. */
-function parseLine(file: string, line: FileLine): { record: OutcomeRecord } | { warning: StoreWarning; kind: keyof StoreStats['skipped'] } | null {
-  const path = `${OUTCOMES_DIR}/${file}`;
+export function parseStoreLine(file: string, line: FileLine): { record: OutcomeRecord } | { warning: StoreWarning; kind: keyof StoreStats['skipped'] } | null {
   if (line.problem === 'too_long') {
+    const path = `${OUTCOMES_DIR}/${file}`;
     return {
       kind: 'too_long',
       warning: { code: 'OUTCOME_LINE_TOO_LONG', file, path, offset: line.start, message: `line at byte ${line.start} is longer than ${MAX_OUTCOME_LINE_BYTES} bytes; skipped` },
     };
   }
   if (line.problem === 'not_utf8') {
+    const path = `${OUTCOMES_DIR}/${file}`;
     return {
       kind: 'not_utf8',
       warning: { code: 'ENCODING_INVALID', file, path, offset: line.start, message: `line at byte ${line.start} is not valid UTF-8; skipped` },
     };
   }
   const text = line.text!;
-  if (text.length === 0 || /^\s*$/.test(text)) return null; // writers separate batches with a newline
+  // Writers separate batches with a newline: blank lines are not records and not errors.
+  if (text.length === 0 || (text.charCodeAt(0) !== 123 /* { */ && /^\s*$/.test(text))) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
+    const path = `${OUTCOMES_DIR}/${file}`;
     return {
       kind: 'invalid',
       warning: { code: 'OUTCOME_INVALID', file, path, offset: line.start, message: `line at byte ${line.start} is not JSON (torn or corrupt); skipped` },
@@ -96,6 +106,7 @@ function parseLine(file: string, line: FileLine): { record: OutcomeRecord } | { 
   }
   const c = checkOutcome(raw);
   if (!c.ok) {
+    const path = `${OUTCOMES_DIR}/${file}`;
     return {
       kind: 'invalid',
       warning: { code: 'OUTCOME_INVALID', file, path, offset: line.start, message: `line at byte ${line.start}: ${c.reasons.join('; ')}; skipped` },
@@ -161,7 +172,7 @@ function acceptLine(
   seen: DigestTable | null,
   onWarning: ((w: StoreWarning) => void) | undefined,
 ): OutcomeRecord | null {
-  const p = parseLine(file, line);
+  const p = parseStoreLine(file, line);
   if (p === null) return null;
   if ('warning' in p) {
     stats.skipped[p.kind]++;
@@ -271,7 +282,7 @@ export async function readOutcomesPage(opts: {
           done = false;
           break outer;
         }
-        const p = parseLine(file, line);
+        const p = parseStoreLine(file, line);
         offset = line.next;
         if (p === null) continue;
         if ('warning' in p) {

@@ -97,7 +97,14 @@ export function checkOutcome(raw: unknown): { ok: true; record: OutcomeRecord } 
   }
   const features: Record<string, FeatureValue> = {};
   if (r.features) {
-    for (const k of Object.keys(r.features).sort()) {
+    const keys = Object.keys(r.features);
+    for (let i = 1; i < keys.length; i++) {
+      if (keys[i - 1]! > keys[i]!) {
+        keys.sort();
+        break;
+      }
+    }
+    for (const k of keys) {
       const v = r.features[k]!;
       if (typeof v === 'number' && !Number.isFinite(v)) reasons.push(`/features/${k}: must be a finite number`);
       if (typeof v === 'string' && LONE_SURROGATE.test(v)) reasons.push(`/features/${k}: is not valid Unicode (lone surrogate)`);
@@ -184,6 +191,15 @@ function normalizeNumber(v: number | null | undefined): number | null {
   return v === 0 ? 0 : v;
 }
 
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function num(s: string, at: number, len: number): number {
+  let n = 0;
+  for (let i = at; i < at + len; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
+}
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -191,6 +207,17 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Z
  * order). Sub-millisecond digits are truncated. Returns null when invalid or out of range.
  */
 export function normalizeTimestamp(text: string): string | null {
+  // Fast path for what this tool and most clients send (`...:SSZ` or `...:SS.sssZ`): check the
+  // calendar with arithmetic instead of regex + Date round trips (the collector's hottest line).
+  if ((text.length === 24 || text.length === 20) && text.charCodeAt(text.length - 1) === 90 /* Z */ && CANONICAL.test(text)) {
+    const year = num(text, 0, 4);
+    const month = num(text, 5, 2);
+    const day = num(text, 8, 2);
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = DAYS[month - 1];
+    if (year === 0 || days === undefined || day < 1 || day > (month === 2 && leap ? 29 : days) || num(text, 11, 2) > 23 || num(text, 14, 2) > 59 || num(text, 17, 2) > 59) return null;
+    return text.length === 24 ? text : `${text.slice(0, 19)}.000Z`;
+  }
   const m = RFC3339.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
