@@ -128,6 +128,7 @@ export function createServeMetrics(opts: ServeMetricsOptions = {}): ServeMetrics
     }
     return c;
   };
+  const httpChildren = new Map<string, Counter.Internal>();
   const seen = new Set<string>();
   const initSeries = (model: string, version: string, route: string) => {
     const k = `${model}\0${version}\0${route}`;
@@ -158,7 +159,10 @@ export function createServeMetrics(opts: ServeMetricsOptions = {}): ServeMetrics
       if (responseTimeMs !== null) responseTime.labels(model, version, route).observe(responseTimeMs);
     },
     http(endpoint, status) {
-      http.labels(endpoint, String(status)).inc();
+      const k = `${endpoint} ${status}`;
+      let c = httpChildren.get(k);
+      if (!c) httpChildren.set(k, (c = http.labels(endpoint, String(status))));
+      c.inc();
     },
     loadFailure(model, version, code) {
       failures.labels(model, version ?? '', code).inc();

@@ -6,7 +6,9 @@
 // - a loaded version is reused while its manifest hashes are unchanged;
 // - requests hold a reference on the version they run on; a swapped-out version's session is
 //   closed when its last request releases it, so in-flight requests finish on the old session;
-// - a failing version is not retried until one of its files changes (no reload storm).
+// - a failing version is not retried until one of its files changes (no reload storm);
+// - the last version(s) a model swapped out stay loaded (keepWarm), so flipping back, which is
+//   what a rollback does, needs no load at all.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MlopsError, isMlopsError, type ErrorCode } from '../errors.js';
@@ -118,6 +120,8 @@ export interface ModelPoolOptions {
   pollIntervalMs?: number;
   /** Quiet time after a file event before checking (default 50 ms): one git operation, one check. */
   debounceMs?: number;
+  /** Swapped-out versions kept loaded per model for a quick way back (default 1; 0 = close at once). */
+  keepWarm?: number;
   now?: () => Date;
   onReport?: (r: ReloadReport) => void;
 }
@@ -151,6 +155,10 @@ export class ModelPool {
   private serving = new Map<string, ServingModel>();
   private statusNow: ServingStatus = { loaded: false, checks: 0, models: {} };
   private failureCache = new Map<string, LoadFailure>();
+  /** Swapped-out versions kept loaded, by identity, oldest first. */
+  private warm = new Map<string, VersionHandle>();
+  /** Parsed registry files by path, with the stat key they were read at. */
+  private parsed = new Map<string, { key: string; doc: unknown }>();
   private running: Promise<ReloadReport> | null = null;
   private queued: Promise<ReloadReport> | null = null;
   private listeners = new Set<(r: ReloadReport) => void>();
@@ -219,8 +227,9 @@ export class ModelPool {
     if (this.debounceTimer) clearTimeout(this.debounceTimer);
     await this.queued?.catch(() => undefined);
     await this.running?.catch(() => undefined);
-    const handles = [...this.serving.values()].flatMap((s) => [...s.versions.values()]);
+    const handles = [...this.serving.values()].flatMap((s) => [...s.versions.values()]).concat([...this.warm.values()]);
     this.serving = new Map();
+    this.warm = new Map();
     for (const h of handles) h.retire();
     await Promise.all(handles.map((h) => h.close()));
   }
@@ -273,13 +282,20 @@ export class ModelPool {
   }
 
   private async readYaml<T>(rel: string, schema: 'deployments' | 'model-version', code: 'DEPLOYMENTS_INVALID' | 'MANIFEST_INVALID'): Promise<T> {
+    const abs = join(this.opts.root, rel);
+    // Stat before reading: a change racing the read leaves a stale key, so it is read again.
+    const key = await statKey(abs);
+    const hit = this.parsed.get(abs);
+    if (hit && hit.key === key && key !== '-') return hit.doc as T;
     let text: string;
     try {
-      text = await readFile(join(this.opts.root, rel), 'utf8');
+      text = await readFile(abs, 'utf8');
     } catch (cause) {
       throw new MlopsError(code === 'DEPLOYMENTS_INVALID' ? 'FILE_NOT_FOUND' : 'VERSION_NOT_FOUND', `${rel} cannot be read`, { cause });
     }
-    return parseAndValidateYaml<T>(text, rel, schema, code);
+    const doc = parseAndValidateYaml<T>(text, rel, schema, code);
+    this.parsed.set(abs, { key, doc });
+    return doc;
   }
 
   private async readDesired(model: string): Promise<DesiredModel> {
@@ -340,6 +356,7 @@ export class ModelPool {
     const loadedNow: string[] = [];
     const newFailures: LoadFailure[] = [];
     const retire: VersionHandle[] = [];
+    const park: VersionHandle[] = [];
     const allFresh: VersionHandle[] = [];
 
     for (const d of desired) {
@@ -360,6 +377,13 @@ export class ModelPool {
           const reuse = current?.versions.get(v.version);
           if (reuse && reuse.loaded.identity === identity && !reuse.isClosed) {
             handles.set(v.version, reuse);
+            stages.set(v.version, v.stage);
+            continue;
+          }
+          const parked = this.warm.get(identity);
+          if (parked && !parked.isClosed) {
+            this.warm.delete(identity);
+            handles.set(v.version, parked);
             stages.set(v.version, v.stage);
             continue;
           }
@@ -392,7 +416,7 @@ export class ModelPool {
         } else {
           next.set(d.model, { model: d.model, routing: { model: d.model, ...d.pointers! }, versions: handles, stages });
           swapped.push(d.model);
-          if (current) for (const h of current.versions.values()) if (![...handles.values()].includes(h)) retire.push(h);
+          if (current) for (const h of current.versions.values()) if (![...handles.values()].includes(h)) park.push(h);
         }
       } else {
         // Keep what served before; drop what was loaded for the set that failed.
@@ -420,12 +444,26 @@ export class ModelPool {
     }
     this.serving = next; // the swap: one assignment, seen by every request that starts after it
     for (const h of retire) h.retire();
+    for (const h of park) this.parkWarm(h);
     this.lastSignature = signature;
     this.watchedPaths = paths;
     this.statusNow = { loaded: true, checks: this.statusNow.checks + 1, models: statuses };
     this.rememberFailures(statuses);
     this.watcher?.update(this.watchDirsFor(models, desired));
     return this.emit(reason, t0, swapped, loadedNow, newFailures);
+  }
+
+  /** Keeps a swapped-out version loaded; the oldest beyond keepWarm per model are retired. */
+  private parkWarm(h: VersionHandle): void {
+    const keep = this.opts.keepWarm ?? 1;
+    if (keep <= 0) return h.retire();
+    this.warm.delete(h.loaded.identity);
+    this.warm.set(h.loaded.identity, h);
+    const mine = [...this.warm.values()].filter((w) => w.loaded.model === h.loaded.model);
+    for (const old of mine.slice(0, Math.max(0, mine.length - keep))) {
+      this.warm.delete(old.loaded.identity);
+      old.retire();
+    }
   }
 
   private knownFailures = new Set<string>();

@@ -56,6 +56,8 @@ export interface StartServerOptions {
   debounceMs?: number;
   /** onnxruntime intra-op threads per session. Default 1. */
   threads?: number;
+  /** Swapped-out versions kept loaded per model, so a rollback loads nothing. Default 1. */
+  keepWarm?: number;
   /** Latency bounds of the canary configuration, added to the response-time histogram's buckets. */
   responseTimeBounds?: number[];
   /** prom-client's process metrics on /metrics. Default true. */
@@ -123,6 +125,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     watch: opts.watch,
     pollIntervalMs: opts.pollIntervalMs,
     debounceMs: opts.debounceMs,
+    keepWarm: opts.keepWarm,
     now,
     onReport: (r) => {
       metrics.serving(r.status);

@@ -183,7 +183,7 @@ describe('hot reload', () => {
 describe('model pool', () => {
   it('a request holding the old version finishes on its session; the session closes when it is released', async () => {
     const t = await two.clone();
-    const pool = new ModelPool({ root: t.dir, watch: false, pollIntervalMs: 0 });
+    const pool = new ModelPool({ root: t.dir, watch: false, pollIntervalMs: 0, keepWarm: 0 });
     try {
       await pool.start();
       const old = pool.get(M)!;
@@ -229,5 +229,31 @@ describe('model pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('keeps the version it swapped out loaded, so flipping back (a rollback) loads nothing', async () => {
+    const t = await two.clone();
+    const pool = new ModelPool({ root: t.dir, watch: false, pollIntervalMs: 0 });
+    const only = (production: string) =>
+      serializeDeployments({ apiVersion: 'mlops/v1', kind: 'Deployments', model: M, production, canary: null });
+    try {
+      await pool.start();
+      const v1 = pool.get(M)!.versions.get('v1.0.0')!;
+      const v2 = pool.get(M)!.versions.get('v1.1.0')!;
+      t.commit('only v1.1.0', { [`registry/${M}/deployments.yaml`]: only('v1.1.0') });
+      await pool.check();
+      expect(v1.isClosed).toBe(false); // parked, not closed
+      t.commit('back to v1.0.0', { [`registry/${M}/deployments.yaml`]: only('v1.0.0') });
+      const back = await pool.check();
+      expect(back.loaded).toEqual([]);
+      expect(pool.get(M)!.versions.get('v1.0.0')).toBe(v1);
+      expect(v2.isClosed).toBe(false); // now v1.1.0 is the parked one
+      t.commit('only v1.1.0 again', { [`registry/${M}/deployments.yaml`]: only('v1.1.0') });
+      await pool.check();
+      expect(pool.get(M)!.versions.get('v1.1.0')).toBe(v2);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.get(M)).toBeUndefined();
   });
 });
