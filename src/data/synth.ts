@@ -27,6 +27,12 @@ export interface SynthOptions {
   /** Number of distinct domains (default 400). */
   domains?: number;
   /**
+   * Seed of the world (the domains and their rates), when it should differ from `seed`: weeks
+   * sampled with different seeds from one world keep the same domains, like a real fleet's
+   * outcomes week after week. Default: `seed`.
+   */
+  worldSeed?: number;
+  /**
    * After `at`, the world changes by `strength` (0..1, default 1): the guest-post sweet spot moves
    * up, forums stop moderating at night but start rejecting long threads, a third of the domains
    * change their base rate, and errors double.
@@ -156,7 +162,7 @@ export function synthOutcomes(opts: SynthOptions): OutcomeRecord[] {
 /** The same records as synthOutcomes, generated lazily (for millions of rows). */
 export function* synthOutcomeStream(opts: SynthOptions): Generator<OutcomeRecord> {
   const rand = seededRandom(opts.seed);
-  const domains = makeDomains(rand, opts.domains ?? 400);
+  const domains = makeDomains(opts.worldSeed === undefined ? rand : seededRandom(opts.worldSeed), opts.domains ?? 400);
   // Zipf traffic: domain k gets weight 1/(k+1)^0.9.
   const cumulative: number[] = [];
   let acc = 0;

@@ -128,28 +128,26 @@ export function registerDataCommands(program: Command, env: CommandEnv): void {
     .option('--end <time>', 'last timestamp (ISO 8601)', '2026-11-08T00:00:00Z')
     .option('--drift-at <time>', 'change the world after this instant (drift)')
     .option('--model-version <v>', 'model_version written into each record')
+    .option('--world-seed <n>', 'seed of the domains and their rates (default: --seed); keep it to sample more weeks of one world')
     .description('append realistic synthetic backlink outcomes to the local store (demos and tests)')
     .addHelpText('after', '\nExamples:\n  $ mlops data synth --rows 20000 --seed 7 && mlops data collect --commit\n')
     .action(
-      env.action(async (o: { rows: string; seed: string; start: string; end: string; driftAt?: string; modelVersion?: string }) => {
+      env.action(async (o: { rows: string; seed: string; start: string; end: string; driftAt?: string; modelVersion?: string; worldSeed?: string }) => {
         const ctx = await env.context();
-        const { synthOutcomeStream } = await import('../../data/synth.js');
-        const { getFeedbackCollector } = await import('../../data/collector.js');
-        const collector = getFeedbackCollector({ dir: ctx.root });
-        const rows = positiveInt('--rows', o.rows);
-        let batch: unknown[] = [];
-        let written = 0;
-        for (const r of synthOutcomeStream({ seed: Number(o.seed), rows, start: o.start, end: o.end, drift: o.driftAt ? { at: o.driftAt } : undefined, model: ctx.config.model, modelVersion: o.modelVersion ?? null })) {
-          batch.push(r);
-          if (batch.length === 10_000) {
-            written += (await collector.appendOutcomes(batch as never)).accepted;
-            batch = [];
-          }
-        }
-        if (batch.length) written += (await collector.appendOutcomes(batch as never)).accepted;
-        await collector.close();
-        if (env.globals().json) return env.out().json({ written, seed: Number(o.seed), start: o.start, end: o.end });
-        env.out().line(`${env.out().green('✓')} appended ${written} synthetic outcomes to .mlops/outcomes`);
+        const { synthToStore } = await import('../../app/data-synth.js');
+        const r = await synthToStore({
+          dir: ctx.root,
+          seed: Number(o.seed),
+          worldSeed: o.worldSeed !== undefined ? Number(o.worldSeed) : undefined,
+          rows: positiveInt('--rows', o.rows),
+          start: o.start,
+          end: o.end,
+          drift: o.driftAt ? { at: o.driftAt } : undefined,
+          model: ctx.config.model,
+          modelVersion: o.modelVersion ?? null,
+        });
+        if (env.globals().json) return env.out().json(r);
+        env.out().line(`${env.out().green('✓')} appended ${r.appended} synthetic outcomes to .mlops/outcomes (${r.results.success} success, ${r.results.failure} failure, ${r.results.error} error)`);
       }),
     );
 
