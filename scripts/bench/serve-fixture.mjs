@@ -4,7 +4,7 @@
 // project's own trainers, ONNX export and registry commands from dist/ (`npm run build` first).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { openContext } from '../../dist/app/context.js';
@@ -195,6 +195,29 @@ export function startChild(script, args, { cpu = '0' } = {}) {
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc; null elsewhere.
+ * On a shared machine wall-clock throughput swings with other people's load, while CPU time per
+ * request measures what the server itself costs.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+  } catch {
+    return null;
+  }
 }
 
 export function stopChild(child) {

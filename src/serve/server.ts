@@ -1,4 +1,4 @@
-// `mlops serve`: the HTTP server on node:http. Endpoints (docs/serving.md has the contract):
+// `mlops serve`: the HTTP server on node:http. Endpoints (README.md here has the contract):
 //   POST /v1/models/<model>/predict   one record, an array, or { "records": [...] }
 //   GET  /v1/models, /v1/models/<model>
 //   POST /v1/outcomes                 one JSON record, a JSON array, or NDJSON (all or nothing)
