@@ -17,6 +17,7 @@ import type { Forge } from '../forge/types.js';
 import type { Notifier } from '../alerts/types.js';
 import { applyPlan, assertPointersValid, assertWritable, isoSeconds, loadModelState, resolveModelName, type Applied, type Context } from './context.js';
 import { withBranchWorktree } from './worktree.js';
+import { readHistory } from './history.js';
 import { rollback, type RollbackResult } from './rollback.js';
 
 export interface CanaryAnalysis {
@@ -24,7 +25,10 @@ export interface CanaryAnalysis {
   version: string;
   production: string | null;
   weight: number;
+  /** deployments.canary.started_at: when the canary was planned (a retrain PR sets it when opened). */
   started_at: string;
+  /** When the window really started: started_at, or later when the pointer landed on this branch later (a PR merged days after it was opened). */
+  effective_started_at: string;
   source: 'outcomes' | 'prometheus';
   verdict: CanaryVerdict;
   /** The production version's counts over the same window, for comparison. */
@@ -44,24 +48,26 @@ export async function analyzeCanary(ctx: Context, opts: { model?: string; at?: D
     throw new MlopsError('CANARY_NOT_RUNNING', `no canary of ${model} is running`, { hint: `Start one with \`mlops canary start ${model}@<version>\`.` });
   }
   const at = opts.at ?? ctx.now();
+  const startedAt = await effectiveStart(ctx, model, canary.version, canary.started_at);
   const source = metricSourceFromConfig({ source: ctx.config.canary.source, dir: ctx.root });
   const result = await source.streams({
     model,
     version: canary.version,
     production: state.deployments.production,
-    startedAt: canary.started_at,
+    startedAt,
     at,
     thresholds: { canary: ctx.config.canary.thresholds, rollback: ctx.config.rollback.thresholds },
     quantile: ctx.config.canary.latency_quantile,
   });
   const counts: StreamCounts = { S: result.S, E: result.E, Lup: result.Lup, Ldown: result.Ldown };
-  const verdict = decideCanary(counts, ctx.config, { now: at, startedAt: canary.started_at, method: opts.method });
+  const verdict = decideCanary(counts, ctx.config, { now: at, startedAt, method: opts.method });
   return {
     model,
     version: canary.version,
     production: state.deployments.production,
     weight: canary.weight,
     started_at: canary.started_at,
+    effective_started_at: startedAt,
     source: result.source,
     verdict,
     production_streams: result.production ?? null,
@@ -69,6 +75,19 @@ export async function analyzeCanary(ctx: Context, opts: { model?: string; at?: D
     approximate: !!result.approximate,
     aggregate: result.aggregate,
   };
+}
+
+/**
+ * When the canary's window starts: its started_at, unless the commit that put it on this branch
+ * (first-parent: the merge of the retrain PR) landed later; then that commit's time, so review
+ * latency never eats into the observation window.
+ */
+export async function effectiveStart(ctx: Context, model: string, version: string, startedAt: string): Promise<string> {
+  const moves = await readHistory(ctx, model, { firstParent: true, limit: 200 });
+  const landed = moves.find((m) => m.canary?.to === version);
+  if (!landed) return startedAt;
+  const t = Date.parse(landed.committed_at);
+  return Number.isFinite(t) && t > Date.parse(startedAt) ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : startedAt;
 }
 
 /** The decision record written into the manifest's `observed.decisions` with the act. */

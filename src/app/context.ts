@@ -30,7 +30,8 @@ export interface ContextOptions {
 }
 
 export async function openContext(opts: ContextOptions = {}): Promise<Context> {
-  const repo = await GitRepo.open(opts.dir ?? process.cwd());
+  // An injected clock also dates the commits, so a simulated week reads as one in `git log`.
+  const repo = await GitRepo.open(opts.dir ?? process.cwd(), { clock: opts.now });
   const cache = ParseCache.open(join(repo.dir, '.mlops', 'cache'), 'config', TOOL_VERSION);
   const { config, path } = await loadConfig({ dir: repo.dir, file: opts.configFile, cache });
   return { repo, store: new RegistryStore(repo.dir), root: repo.dir, config, configPath: path, now: opts.now ?? (() => new Date()) };

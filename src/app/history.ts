@@ -17,8 +17,8 @@ function parseDeploymentsBlob(blob: Buffer | undefined): { doc: DeploymentsDoc |
   }
 }
 
-export async function readHistory(ctx: Context, model: string, opts: { ref?: string; limit?: number } = {}): Promise<PointerMove[]> {
-  const entries = await ctx.repo.logPath(deploymentsFile(model), { ref: opts.ref, maxCount: opts.limit });
+export async function readHistory(ctx: Context, model: string, opts: { ref?: string; limit?: number; firstParent?: boolean } = {}): Promise<PointerMove[]> {
+  const entries = await ctx.repo.logPath(deploymentsFile(model), { ref: opts.ref, maxCount: opts.limit, firstParent: opts.firstParent });
   const blobs = await ctx.repo.readBlobs(entries.flatMap((e) => [e.before, e.after]).filter((b): b is string => !!b));
   const parsed = new Map<string, ReturnType<typeof parseDeploymentsBlob>>();
   const docOf = (oid: string | null | undefined) => {
@@ -35,6 +35,7 @@ export async function readHistory(ctx: Context, model: string, opts: { ref?: str
       return classifyMove({
         commit: e.commit,
         date: e.date,
+        committed_at: e.committerDate,
         author: e.author,
         subject: e.subject,
         message: e.message,

@@ -61,19 +61,21 @@ export class GitRepo {
     readonly dir: string,
     /** The .git directory (resolved for worktrees and `gitdir:` files). */
     readonly gitdir: string,
+    /** When set, commits and tags are dated by this clock (simulations and tests) instead of git's. */
+    readonly clock?: () => Date,
   ) {}
 
   /** Opens the repository containing `dir` (searching upwards like git does). */
-  static async open(dir: string): Promise<GitRepo> {
+  static async open(dir: string, opts: { clock?: () => Date } = {}): Promise<GitRepo> {
     let cur = resolve(dir);
     for (;;) {
       const dotgit = join(cur, '.git');
       try {
         const st = await stat(dotgit);
-        if (st.isDirectory()) return new GitRepo(cur, dotgit);
+        if (st.isDirectory()) return new GitRepo(cur, dotgit, opts.clock);
         if (st.isFile()) {
           const m = /^gitdir:\s*(.+)\s*$/m.exec(await readFile(dotgit, 'utf8'));
-          if (m) return new GitRepo(cur, isAbsolute(m[1]!) ? m[1]! : resolve(cur, m[1]!));
+          if (m) return new GitRepo(cur, isAbsolute(m[1]!) ? m[1]! : resolve(cur, m[1]!), opts.clock);
         }
       } catch {
         // not here: look in the parent
@@ -91,9 +93,10 @@ export class GitRepo {
   /** Runs git with optional stdin. Never throws on a non-zero exit: callers decide. */
   run(args: string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<GitResult> {
     return new Promise((resolvePromise, reject) => {
+      const dated = this.clock ? { GIT_AUTHOR_DATE: this.clock().toISOString(), GIT_COMMITTER_DATE: this.clock().toISOString() } : {};
       const child = spawn('git', args, {
         cwd: this.dir,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env },
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...dated, ...opts.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];

@@ -8,7 +8,10 @@ export type MoveKind = MlopsAction | 'revert' | 'manual';
 
 export interface PointerMove {
   commit: string;
+  /** Author date (ISO 8601). */
   date: string;
+  /** Committer date: when the change landed on this line (a merge, a rebase). */
+  committed_at: string;
   author: { name: string; email: string };
   subject: string;
   /** Our action from the trailers, 'revert' for a plain revert, 'manual' for any other commit. */
@@ -27,6 +30,7 @@ export interface PointerMove {
 export interface RawMove {
   commit: string;
   date: string;
+  committed_at: string;
   author: { name: string; email: string };
   subject: string;
   message: string;
@@ -62,6 +66,7 @@ export function classifyMove(raw: RawMove): PointerMove {
   return {
     commit: raw.commit,
     date: raw.date,
+    committed_at: raw.committed_at,
     author: raw.author,
     subject: raw.subject,
     kind,
