@@ -40,7 +40,12 @@ export interface CanaryAnalysis {
 }
 
 /** The verdict of the running canary of `model` as of `at` (default now). Changes nothing. */
-export async function analyzeCanary(ctx: Context, opts: { model?: string; at?: Date; method?: CanaryMethod } = {}): Promise<CanaryAnalysis> {
+/**
+ * `compare` (default true) also counts the production version over the same window, for people
+ * and the dashboard; the decision does not need it, and it makes the outcome-store read parse
+ * every line instead of only the canary's (about twice the time on a large store).
+ */
+export async function analyzeCanary(ctx: Context, opts: { model?: string; at?: Date; method?: CanaryMethod; compare?: boolean } = {}): Promise<CanaryAnalysis> {
   const model = resolveModelName(ctx, opts.model);
   const state = await loadModelState(ctx, model);
   const canary = state.deployments.canary;
@@ -53,7 +58,7 @@ export async function analyzeCanary(ctx: Context, opts: { model?: string; at?: D
   const result = await source.streams({
     model,
     version: canary.version,
-    production: state.deployments.production,
+    production: opts.compare === false ? null : state.deployments.production,
     startedAt,
     at,
     thresholds: { canary: ctx.config.canary.thresholds, rollback: ctx.config.rollback.thresholds },
@@ -185,7 +190,7 @@ export async function checkCanary(ctx: Context, opts: CheckOptions = {}): Promis
 
   let analysis: CanaryAnalysis;
   try {
-    analysis = await analyzeCanary(ctx, { model, at: opts.at });
+    analysis = await analyzeCanary(ctx, { model, at: opts.at, compare: false });
   } catch (e) {
     if (!isMlopsError(e) || e.code !== 'METRICS_SOURCE_FAILED') throw e;
     // Hold: never act on missing data. Alert once the failures are consecutive enough.

@@ -44,13 +44,14 @@ export function registerCanaryCommands(program: Command, env: CommandEnv): void 
     .argument('[model]', 'model name (default: the configured model)')
     .option('--at <time>', 'evaluate as of this ISO 8601 instant')
     .option('--method <method>', 'sprt (default from config) or threshold, for comparison')
+    .option('--no-compare', 'skip the production version\'s counts (faster on large outcome stores)')
     .description('the sequential test\'s verdict on the running canary; changes nothing')
     .addHelpText('after', '\nExamples:\n  $ mlops canary analyze backlink-success\n  $ mlops canary analyze --json --at 2026-11-30T09:00:00Z\n')
     .action(
-      env.action(async (model: string | undefined, o: { at?: string; method?: string }) => {
+      env.action(async (model: string | undefined, o: { at?: string; method?: string; compare: boolean }) => {
         if (o.method && o.method !== 'sprt' && o.method !== 'threshold') throw new MlopsError('INVALID_ARGUMENT', `--method ${o.method}: use sprt or threshold`, { hint: 'e.g. --method threshold' });
         const { analyzeCanary } = await import('../../app/canary-check.js');
-        const a = await analyzeCanary(await env.context(), { model, at: parseAt(o.at), method: o.method as 'sprt' | 'threshold' | undefined });
+        const a = await analyzeCanary(await env.context(), { model, at: parseAt(o.at), method: o.method as 'sprt' | 'threshold' | undefined, compare: o.compare });
         if (env.globals().json) return env.out().json(analysisJson(a));
         printAnalysis(env.out(), a);
       }),
