@@ -123,6 +123,7 @@ export interface PredictHooks {
 
 /** Predictions for checked records, in order. Holds each used version until its run is done. */
 export async function predictRecords(serving: ServingModel, records: PredictRecord[], hooks: PredictHooks): Promise<Prediction[]> {
+  if (records.length === 1) return [await predictOne(serving, records[0]!, hooks)];
   const t0 = performance.now();
   const n = records.length;
   const decisions = new Array<ReturnType<typeof route>>(n);
@@ -189,5 +190,35 @@ export async function predictRecords(serving: ServingModel, records: PredictReco
     return out;
   } finally {
     for (const h of held) h.release();
+  }
+}
+
+/** The one-record request, the common case, without the grouping a batch needs. */
+async function predictOne(serving: ServingModel, record: PredictRecord, hooks: PredictHooks): Promise<Prediction> {
+  const t0 = performance.now();
+  const d = route(serving.routing, record.routingKey);
+  const h = serving.versions.get(d.version);
+  if (!h) throw new MlopsError('MODEL_NOT_READY', `${serving.model}@${d.version} is routed to but not loaded`);
+  h.acquire();
+  try {
+    const { model, version, schema, state, nFeatures, scorer } = h.loaded;
+    let x: Float32Array;
+    try {
+      x = featurize(schema, state, record);
+    } catch (e) {
+      throw withIndex(e, 0);
+    }
+    let probs: Float32Array;
+    try {
+      probs = await scorer.predict({ X: x, n: 1, f: nFeatures });
+    } catch (e) {
+      hooks.onError(model, version, d.route, 1);
+      throw e;
+    }
+    const ms = performance.now() - t0;
+    hooks.onPrediction(model, version, d.route, ms / 1000);
+    return { probability: probs[0]!, version, route: d.route, bucket: d.bucket, response_time_ms: Math.round(ms * 1000) / 1000 };
+  } finally {
+    h.release();
   }
 }

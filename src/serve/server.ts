@@ -191,8 +191,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const { records, batch } = recordsOfBody(parseJson(text));
     if (records.length === 0) throw requestError('REQUEST_INVALID', 'the batch has no records', { position: { field: '/records' } });
     if (records.length > maxRecords) throw requestError('BODY_TOO_LARGE', `a request may hold at most ${maxRecords} records, this one has ${records.length}`, { status: 413 });
-    const stamp = now().toISOString();
-    const checked = records.map((r, i) => checkPredictRecord(r, i, () => stamp));
+    let stamp: string | undefined;
+    const stampNow = () => (stamp ??= now().toISOString());
+    const checked = records.map((r, i) => checkPredictRecord(r, i, stampNow));
     // The serving set is read after the body: a swap while the body arrived is already visible.
     const serving = pool.get(model);
     if (!serving) throw new MlopsError('MODEL_NOT_FOUND', `model "${model}" is not served here`);
