@@ -3,11 +3,13 @@
 // (src/dashboard, pure) and writes it as a whole. `mlops serve` can serve the same folder, or
 // render pages in memory with renderDashboard.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMlopsError } from '../errors.js';
 import { lambdaTrajectory } from '../canary/aggregate.js';
 import { fileAlertState, type IncidentState } from '../alerts/state.js';
 import { readLock } from '../data/read-lock.js';
+import { manifestFile } from '../registry/paths.js';
 import { parseRegistrationTag } from '../registry/semver.js';
 import type { PointerMove } from '../registry/history.js';
 import { TOOL_VERSION } from '../version.js';
@@ -67,6 +69,25 @@ async function registrationTags(ctx: Context, model: string): Promise<Map<string
   return tags;
 }
 
+/**
+ * The manifest files as text, to show each one as it is committed (comments included). Only
+ * displayed: every figure on the pages comes from the parsed manifests above. A file that cannot
+ * be read is shown from its parsed form instead.
+ */
+async function manifestTexts(ctx: Context, versions: ShowResult[]): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < versions.length) {
+      const v = versions[next++]!;
+      const text = await readFile(join(ctx.root, manifestFile(v.model, v.version)), 'utf8').catch(() => null);
+      if (text !== null) texts.set(v.version, text);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, versions.length) }, worker));
+  return texts;
+}
+
 async function modelView(ctx: Context, model: string, at: Date, warnings: string[]): Promise<ModelView> {
   // git runs while the manifests are parsed.
   const historyP = readHistory(ctx, model).then(
@@ -77,7 +98,7 @@ async function modelView(ctx: Context, model: string, at: Date, warnings: string
     },
   );
   const tagsP = registrationTags(ctx, model);
-  const empty: ModelView = { name: model, doc: null, deployments: null, rows: [], versions: [], history: [], canary: null, error: null };
+  const empty: ModelView = { name: model, doc: null, deployments: null, rows: [], versions: [], manifest_texts: new Map(), history: [], canary: null, error: null };
   let view: ModelView;
   try {
     const rows = await listVersions(ctx, { model });
@@ -87,7 +108,7 @@ async function modelView(ctx: Context, model: string, at: Date, warnings: string
       const entry = state.versions.get(r.version)!;
       return { model, version: r.version, status: r.status, folder: entry.folder, manifest: entry.manifest, tag: tags.get(r.version) ?? null };
     });
-    view = { ...empty, doc: state.model, deployments: state.deployments, rows, versions };
+    view = { ...empty, doc: state.model, deployments: state.deployments, rows, versions, manifest_texts: await manifestTexts(ctx, versions) };
   } catch (e) {
     await tagsP.catch(() => undefined);
     const err = errorView(e, ctx.root);

@@ -8,11 +8,19 @@ export function timeTag(iso: string | null | undefined): SafeHtml {
   return html`<time datetime="${iso}">${fmtTime(iso)}</time>`;
 }
 
+// A site shows the same instants on many pages (shard dates on every version page): memoised.
+const timeTexts = new Map<string, string>();
+
 export function fmtTime(iso: string): string {
+  let s = timeTexts.get(iso);
+  if (s !== undefined) return s;
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) return iso;
   const d = new Date(ms).toISOString();
-  return `${d.slice(0, 10)} ${d.slice(11, 16)} UTC`;
+  s = `${d.slice(0, 10)} ${d.slice(11, 16)} UTC`;
+  if (timeTexts.size > 100_000) timeTexts.clear();
+  timeTexts.set(iso, s);
+  return s;
 }
 
 export function fmtDate(iso: string): string {

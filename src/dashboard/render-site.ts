@@ -7,7 +7,7 @@ import { renderCanaryPage } from './pages/canary-page.js';
 import { renderDatasetsPage } from './pages/datasets-page.js';
 import { renderHistoryPage, renderModelPage } from './pages/model-page.js';
 import { renderOverviewPage } from './pages/overview-page.js';
-import { renderVersionPage } from './pages/version-page.js';
+import { movesByVersion, renderVersionPage } from './pages/version-page.js';
 import { sitePaths } from './site-paths.js';
 import type { DashboardData, PageKind, RenderedPage } from './types.js';
 
@@ -26,8 +26,11 @@ export function renderSite(data: DashboardData): RenderedPage[] {
     add('model', sitePaths.model(m.name), m.name, m.name, [home, { label: m.name, path: null }], renderModelPage(m), m.rows.length > 0);
     add('history', sitePaths.history(m.name), `History of ${m.name}`, m.name, [home, modelCrumb, { label: 'History', path: null }], renderHistoryPage(m), m.history.length > 0);
     add('canary', sitePaths.canary(m.name), `Canary of ${m.name}`, m.name, [home, modelCrumb, { label: 'Canary', path: null }], renderCanaryPage(m));
+    const moves = movesByVersion(m.history);
+    const rows = new Map(m.rows.map((r) => [r.version, r]));
+    const known = new Set(rows.keys());
     for (const show of m.versions) {
-      const body = renderVersionPage({ model: m, show, dataset: datasets.get(show.manifest.dataset.name), manifestYaml: toYaml(show.manifest) });
+      const body = renderVersionPage({ model: m, show, dataset: datasets.get(show.manifest.dataset.name), manifestYaml: m.manifest_texts.get(show.version) ?? toYaml(show.manifest), moves: moves.get(show.version) ?? [], known, row: rows.get(show.version) });
       add('version', sitePaths.version(m.name, show.version), `${m.name}@${show.version}`, m.name, [home, modelCrumb, { label: show.version, path: null }], body);
     }
   }

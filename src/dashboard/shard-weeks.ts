@@ -41,6 +41,39 @@ export interface ShardWeeks {
   weeks: WeekRows[] | null;
 }
 
+/**
+ * The timestamp and result fields of a canonical shard row. A row without a quote has no quoted
+ * field, so its commas are exactly its field separators (the common case, and five indexOf
+ * calls); other rows go through the full RFC 4180 splitter.
+ */
+export function timestampAndResult(row: string): [string, string] | null {
+  const line = row.endsWith('\n') ? row.slice(0, -1) : row;
+  if (line.indexOf('"') < 0) {
+    const cuts: number[] = [];
+    const last = Math.max(TIMESTAMP, RESULT);
+    for (let p = line.indexOf(','); p >= 0 && cuts.length <= last; p = line.indexOf(',', p + 1)) cuts.push(p);
+    if (cuts.length <= last) return null;
+    const field = (i: number) => line.slice(i === 0 ? 0 : cuts[i - 1]! + 1, cuts[i]);
+    return [field(TIMESTAMP), field(RESULT)];
+  }
+  const fields = splitRecord(line);
+  if (!fields || fields.length <= RESULT) return null;
+  return [fields[TIMESTAMP]!.text, fields[RESULT]!.text];
+}
+
+/** The week of a timestamp, memoised by its UTC date (rows of a shard share a few dozen dates). */
+function weekOf(ts: string, memo: Map<string, string | null>): string | null {
+  const utc = ts.length > 10 && (ts.endsWith('Z') || ts.endsWith('z'));
+  const key = utc ? ts.slice(0, 10) : ts;
+  let week = memo.get(key);
+  if (week === undefined) {
+    const ms = parseTimestamp(ts);
+    week = Number.isFinite(ms) ? weekStart(ms) : null;
+    memo.set(key, week);
+  }
+  return week;
+}
+
 export class ShardWeeksReader {
   private cache: CacheFile = { version: CACHE_VERSION, shards: {} };
   private dirty = false;
@@ -75,18 +108,18 @@ export class ShardWeeksReader {
     if (this.spent + st.size > this.budget) return { state: 'unchecked', weeks: null };
     this.spent += st.size;
     const by = new Map<string, OutcomeMix>();
+    const weeks = new Map<string, string | null>();
     const reader = ShardRowReader.forEntry(this.dir, entry);
     try {
       for (let rows = await reader.next(); rows; rows = await reader.next()) {
         for (const row of rows) {
-          const fields = splitRecord(row.endsWith('\n') ? row.slice(0, -1) : row);
-          if (!fields) continue; // the hash check at the end reports a damaged shard
-          const ms = parseTimestamp(fields[TIMESTAMP]?.text ?? '');
-          if (!Number.isFinite(ms)) continue;
-          const week = weekStart(ms);
+          const f = timestampAndResult(row);
+          if (!f) continue; // the hash check at the end reports a damaged shard
+          const week = weekOf(f[0], weeks);
+          if (week === null) continue;
           let mix = by.get(week);
           if (!mix) by.set(week, (mix = { success: 0, failure: 0, error: 0 }));
-          const result = fields[RESULT]?.text;
+          const result = f[1];
           if (result === 'success' || result === 'failure' || result === 'error') mix[result]++;
         }
       }
@@ -96,10 +129,10 @@ export class ShardWeeksReader {
       if (isMlopsError(e) && e.code === 'SHARD_MODIFIED') return { state: 'modified', weeks: null };
       throw e;
     }
-    const weeks = [...by].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([week, mix]) => ({ week, mix }));
-    this.cache.shards[entry.path] = { sha256: entry.sha256, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, weeks };
+    const result = [...by].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([week, mix]) => ({ week, mix }));
+    this.cache.shards[entry.path] = { sha256: entry.sha256, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, weeks: result };
     this.dirty = true;
-    return { state: 'locked', weeks };
+    return { state: 'locked', weeks: result };
   }
 
   /** Saves the cache when something was added (best effort: a read-only checkout still builds). */

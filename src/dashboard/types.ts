@@ -40,6 +40,8 @@ export interface ModelView {
   rows: VersionRow[];
   /** `mlops show <name>@<version>` of every version, in the order of rows. */
   versions: ShowResult[];
+  /** The text of each version's manifest.yaml as committed (shown verbatim on its page). */
+  manifest_texts: Map<string, string>;
   /** `mlops history <name>`: newest move first. */
   history: PointerMove[];
   /** null when no canary is running. */

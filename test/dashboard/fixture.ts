@@ -55,7 +55,7 @@ function history(from: number, to: number, perDay: number, version: string, seed
       domain: `d${i % 37}.example`,
       url: `https://d${i % 37}.example/p/${i}`,
       action_attempted: i % 3 ? 'blog_comment' : 'forum_post',
-      result: i % 10 === 0 ? 'error' : i % 4 === 0 ? 'failure' : 'success',
+      result: (i % 10 === 0 ? 'error' : i % 4 === 0 ? 'failure' : 'success') as 'success' | 'failure' | 'error',
       failure_reason: null,
       execution_time: 3.5,
       model: MODEL,

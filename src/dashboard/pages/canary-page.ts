@@ -219,7 +219,9 @@ ${pastCanaries(m, page)}`;
   const v = (version: string) => html`<a href="${href(sitePaths.version(m.name, version))}">${version}</a>`;
   const head = html`<h1>Canary of ${m.name}: ${d.canary.version}</h1>
 <dl class="facts">
-<dt>Canary</dt><dd>${v(d.canary.version)} at ${fmtPct(d.canary.weight, 0)} of traffic, since ${timeTag(d.canary.started_at)}</dd>
+<dt>Canary</dt><dd>${v(d.canary.version)} at ${fmtPct(d.canary.weight, 0)} of traffic, since ${timeTag(d.canary.started_at)}${
+    a && a.effective_started_at !== a.started_at ? html`<br><span class="muted">the window starts ${timeTag(a.effective_started_at)}, when the pointer landed on the base branch</span>` : ''
+  }</dd>
 <dt>Production</dt><dd>${d.production ? v(d.production) : html`<span class="muted">none</span>`}</dd>
 <dt>Metric source</dt><dd>${a ? a.source : view.source}${a?.approximate ? ' (approximate: a counter reset forced an estimate)' : ''}</dd>
 </dl>`;

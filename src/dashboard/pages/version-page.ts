@@ -2,9 +2,10 @@
 // against, the dataset shards it was trained on with their hashes, its registration tag and
 // commit, the canary decisions recorded in it, the pointer moves that involved it, and the
 // manifest itself.
-import type { ShowResult } from '../../app/read.js';
+import type { ShowResult, VersionRow } from '../../app/read.js';
+import type { PointerMove } from '../../registry/history.js';
 import { badge, dataTable, notice } from '../components.js';
-import { fmtBytes, fmtFixed, fmtInt, fmtMetric, fmtPct, hashTag, timeTag } from '../format.js';
+import { fmtBytes, fmtDate, fmtFixed, fmtInt, fmtMetric, fmtPct, hashTag, timeTag } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { relHref, sitePaths } from '../site-paths.js';
 import type { DatasetView, ModelView } from '../types.js';
@@ -34,6 +35,26 @@ ${dataTable({ id: 'metrics-table', caption: `Held-out test metrics of ${m.versio
 </section>`;
 }
 
+// A shard's row reads the same on every version page trained on it: rendered once per dataset,
+// lean (a thousand version pages may list fifty shards each).
+const shardRowCache = new WeakMap<DatasetView, { rows: SafeHtml[]; withState: boolean }>();
+
+function shardRows(ds: DatasetView): { rows: SafeHtml[]; withState: boolean } {
+  let r = shardRowCache.get(ds);
+  if (!r) {
+    const withState = ds.shards.some((sh) => sh.state !== 'locked');
+    r = {
+      withState,
+      rows: ds.shards.map(
+        (sh) =>
+          html`<tr><td><code>${sh.path}</code></td><td>${fmtDate(sh.created_at)}</td><td class="num">${fmtInt(sh.rows)}</td><td class="num">${fmtBytes(sh.bytes)}</td><td><code class="hash" title="${sh.sha256}">${sh.sha256.slice(0, 16)}</code></td>${withState ? html`<td>${badge(sh.state)}</td>` : ''}</tr>`,
+      ),
+    };
+    shardRowCache.set(ds, r);
+  }
+  return r;
+}
+
 function datasetSection(s: ShowResult, ds: DatasetView | undefined): SafeHtml {
   const d = s.manifest.dataset;
   const facts = html`<dl class="facts">
@@ -49,13 +70,12 @@ function datasetSection(s: ShowResult, ds: DatasetView | undefined): SafeHtml {
   }
   // Shards are appended in order and never removed, so the first `shards` of the lock went in.
   const used = ds.shards.slice(0, d.shards);
-  const rows = used.map(
-    (sh) => html`<tr><td><code>${sh.path}</code></td><td>${timeTag(sh.created_at)}</td><td class="num">${fmtInt(sh.rows)}</td><td class="num">${fmtBytes(sh.bytes)}</td><td>${hashTag(sh.sha256, 16)}</td><td>${badge(sh.state)}</td></tr>`,
-  );
+  const { rows: all, withState } = shardRows(ds);
+  const rows = all.slice(0, used.length);
   return html`<section aria-labelledby="dataset"><h2 id="dataset">Training data</h2>
 ${facts}
 ${used.length < d.shards ? notice(`The manifest names ${d.shards} shards but datasets.lock holds ${ds.shards.length}.`) : ''}
-${dataTable({ id: 'shards-table', caption: `The first ${used.length} shards of ${ds.name} in datasets.lock, the data this version was trained on`, columns: [{ label: 'Shard' }, { label: 'Sealed' }, { label: 'Rows', num: true }, { label: 'Size', num: true }, { label: 'SHA-256' }, { label: 'State' }], rows })}
+${dataTable({ id: 'shards-table', caption: `The first ${used.length} shards of ${ds.name} in datasets.lock, the data this version was trained on${withState ? '' : ' (every shard of the dataset matches its locked hash)'}`, columns: [{ label: 'Shard' }, { label: 'Sealed' }, { label: 'Rows', num: true }, { label: 'Size', num: true }, { label: 'SHA-256' }, ...(withState ? [{ label: 'State' }] : [])], rows })}
 </section>`;
 }
 
@@ -72,14 +92,29 @@ ${dataTable({ id: 'decisions-table', caption: 'Decision records written into the
 </section>`;
 }
 
-export function renderVersionPage(o: { model: ModelView; show: ShowResult; dataset: DatasetView | undefined; manifestYaml: string }): SafeHtml {
+/** Each version's pointer moves (into or out of a stage), from one pass over the history. */
+export function movesByVersion(history: PointerMove[]): Map<string, PointerMove[]> {
+  const by = new Map<string, PointerMove[]>();
+  for (const m of history) {
+    const vs = new Set([m.production?.from, m.production?.to, m.canary?.from, m.canary?.to]);
+    for (const v of vs) {
+      if (!v) continue;
+      let list = by.get(v);
+      if (!list) by.set(v, (list = []));
+      list.push(m);
+    }
+  }
+  return by;
+}
+
+export function renderVersionPage(o: { model: ModelView; show: ShowResult; dataset: DatasetView | undefined; manifestYaml: string; moves: PointerMove[]; known: Set<string>; row: VersionRow | undefined }): SafeHtml {
   const s = o.show;
   const m = s.manifest;
   const page = sitePaths.version(s.model, s.version);
   const href = (to: string) => relHref(page, to);
-  const row = o.model.rows.find((r) => r.version === s.version);
-  const moves = o.model.history.filter((x) => [x.production?.from, x.production?.to, x.canary?.from, x.canary?.to].includes(s.version));
-  const known = new Set(o.model.rows.map((r) => r.version));
+  const row = o.row;
+  const moves = o.moves;
+  const known = o.known;
   const files = [m.artifact, ...(m.artifact.files ?? [])];
   return html`<h1>${s.model}@${s.version} <span data-field="status">${badge(s.status)}</span></h1>
 ${m.description ? html`<p class="lead">${m.description}</p>` : ''}
