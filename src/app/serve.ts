@@ -45,23 +45,14 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
     responseTimeBounds: [config.canary.thresholds.max_response_time_ms, config.rollback.thresholds.max_response_time_ms],
   });
   const signals = opts.signals === undefined ? process : opts.signals;
-  let onSignal: (() => void) | null = null;
-  const done = new Promise<void>((resolveDone, reject) => {
-    const stop = () => server.close().then(resolveDone, reject);
+  const onSignal = () => void server.close();
+  if (signals) {
+    signals.once('SIGTERM', onSignal);
+    signals.once('SIGINT', onSignal);
+  }
+  // A close() from elsewhere (a library caller, a test) ends the serve too.
+  const done = server.closed.finally(() => {
     if (signals) {
-      onSignal = () => void stop();
-      signals.once('SIGTERM', onSignal);
-      signals.once('SIGINT', onSignal);
-    }
-    // A close() from elsewhere (a library caller, a test) ends the serve too.
-    const close = server.close;
-    server.close = () => {
-      const p = close();
-      p.then(resolveDone, reject);
-      return p;
-    };
-  }).finally(() => {
-    if (signals && onSignal) {
       signals.off('SIGTERM', onSignal);
       signals.off('SIGINT', onSignal);
     }

@@ -73,6 +73,8 @@ export interface RunningServer {
   port: number;
   /** Stops accepting, drains requests in flight, closes sessions. Idempotent. */
   close(): Promise<void>;
+  /** Resolves once the server has stopped, whoever called close(). */
+  closed: Promise<void>;
   /** Checks the registry now; resolves when that check finished. */
   reload(): Promise<ReloadReport>;
   /** Resolves with the next finished check (from a file event, the poll or reload()). */
@@ -427,6 +429,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   await pool.start();
 
   let closePromise: Promise<void> | null = null;
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((r) => (markClosed = r));
   const close = (): Promise<void> => {
     closePromise ??= (async () => {
       closing = true;
@@ -447,6 +451,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await pool.close();
       await collector.close().catch(() => undefined);
       log({ level: 'info', msg: 'stopped' });
+      markClosed();
     })();
     return closePromise;
   };
@@ -456,6 +461,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     host,
     port,
     close,
+    closed,
     reload: () => pool.check('manual'),
     nextReload: () =>
       new Promise((r) => {
