@@ -5,10 +5,12 @@ import { registerCanaryCommands } from './canary.js';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerServeCommands } from './serve.js';
+import { registerDemoCommand } from './demo.js';
 
 export function registerExtraCommands(program: Command, env: CommandEnv): void {
   registerCanaryCommands(program, env);
   registerDataCommands(program, env);
   registerTrainCommands(program, env);
   registerServeCommands(program, env);
+  registerDemoCommand(program, env);
 }
