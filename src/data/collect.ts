@@ -23,12 +23,13 @@ import { randomBytes } from 'node:crypto';
 import type { FileEdit } from '../git/repo.js';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { DigestTable } from './digest-table.js';
-import { ExternalSorter, mergeSources, compareEntries, sortEntry, rowEntry, sameKey, type SortEntry, type SortedSource } from './external-sort.js';
+import { DigestTable, hash32 } from './digest-table.js';
+import { mergeSources, compareEntries, sortEntry, rowEntry, sameKey, type SortEntry, type SortedSource } from './sort-entry.js';
 import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock, type DatasetLock, type LockShard, type MergeStrategy } from './lock.js';
 import { applyStrategy, hashRows, shardSource } from './merged.js';
 import { emptyStats, storeBytes, type StoreStats, type StoreWarning } from './outcome-store.js';
 import { scanStoreRows } from './store-rows.js';
+import { RowSorter, type RowBatch } from './row-sorter.js';
 import type { OutcomeRecord } from './outcome.js';
 import { readLock } from './read-lock.js';
 import { outcomeToRow, rowTaskId, SHARD_HEADER, SHARD_SCHEMA, shardPath, timestampMs } from './shard.js';
@@ -91,6 +92,8 @@ export interface PrepareCollectOptions {
   chunkRows?: number;
   /** Worker threads parsing the store (default: automatic, see store-rows.ts). */
   workers?: number;
+  /** Bytes per parse range (tests). */
+  rangeBytes?: number;
 }
 
 /** Counting and choosing, shared by the streaming collect and the in-memory planner. */
@@ -101,46 +104,118 @@ class Classifier {
   /** task_id -> greatest timestamp among the new candidates; flag 1 = the task was sealed. */
   readonly fresh: DigestTable;
 
+  /** Whether some task_id came more than once among the candidates (else there is nothing to choose). */
+  private repeats = false;
+
   constructor(
     readonly strategy: MergeStrategy,
-    /** task_id -> greatest sealed timestamp (ms). */
-    readonly sealedTasks: DigestTable,
-    /** Rows already sealed (as a set). */
-    readonly sealedRows: DigestTable,
+    readonly sealed: SealedIndex,
     /** Expected number of records (sizes the table once instead of growing it). */
     expected = 1 << 16,
   ) {
     this.fresh = new DigestTable(Math.min(expected, 1 << 24));
   }
 
-  /** The sort entry of a canonical row when it is a candidate for the new shard, else null (counted). */
-  classify(row: string): SortEntry | null {
+  /** Timestamp (ms) and task_id of the row last passed to accept(). */
+  lastT = 0;
+  lastId = '';
+
+  /** Whether a canonical row is a candidate for the new shard (else it is counted as dropped). */
+  accept(row: string): boolean {
     this.read++;
     const id = rowTaskId(row);
     const t = timestampMs(row);
+    this.lastT = t;
+    this.lastId = id;
     let update = 0;
-    if (this.sealedTasks.size) {
-      if (this.sealedRows.has(row)) {
-        this.sealedCount++;
-        return null;
-      }
-      const sealedTs = this.sealedTasks.get(id);
-      if (sealedTs !== undefined) {
+    if (this.sealed.size) {
+      const s = this.sealed.tasks.find(id);
+      if (s >= 0) {
+        if (this.sealed.hasRowAt(s, id, row)) {
+          this.sealedCount++;
+          return false;
+        }
         if (this.strategy === 'append') {
           this.dropped.conflict++;
-          return null;
+          return false;
         }
-        if (!(t > sealedTs)) {
+        if (!(t > this.sealed.tasks.valueAt(s))) {
           this.dropped.stale++;
-          return null;
+          return false;
         }
         update = 1;
       }
     }
     const slot = this.fresh.insert(id);
-    if (this.fresh.inserted || this.fresh.valueAt(slot) < t) this.fresh.setValueAt(slot, t);
+    if (this.fresh.inserted) this.fresh.setValueAt(slot, t);
+    else {
+      this.repeats = true;
+      if (this.fresh.valueAt(slot) < t) this.fresh.setValueAt(slot, t);
+    }
     if (update) this.fresh.setFlagsAt(slot, 1);
-    return sortEntry(t, id, row);
+    return true;
+  }
+
+  /** accept() as a sort entry (the in-memory planner). */
+  classify(row: string): SortEntry | null {
+    return this.accept(row) ? sortEntry(this.lastT, this.lastId, row) : null;
+  }
+
+  /**
+   * Writes the new shard's rows from the candidates in canonical order (streaming collect): per
+   * task_id the latest, and among equal timestamps the greatest row; same rule as feed().
+   * Returns rows and updates written.
+   */
+  async writeSelected(sorted: AsyncIterable<RowBatch>, write: (bytes: Buffer) => Promise<void>): Promise<{ rows: number; updates: number }> {
+    let rows = 0;
+    let updates = 0;
+    const checkUpdates = this.sealed.size > 0;
+    if (!this.repeats) {
+      // Every task_id came once: all candidates go in, batch bytes as they are.
+      for await (const b of sorted) {
+        if (checkUpdates) for (let i = 0; i < b.n; i++) if (this.flagOf(b.id[i]!)) updates++;
+        rows += b.n;
+        await write(b.data);
+      }
+      return { rows, updates };
+    }
+    // prev: the last kept row, not yet written (a later row with the same key may replace it).
+    let prev: { t: number; id: string; data: Buffer; start: number; end: number } | null = null;
+    let out: Buffer[] = [];
+    const emit = (p: NonNullable<typeof prev>) => {
+      out.push(p.data.subarray(p.start, p.end));
+      rows++;
+      if (checkUpdates && this.flagOf(p.id)) updates++;
+    };
+    for await (const b of sorted) {
+      for (let i = 0; i < b.n; i++) {
+        const t = b.t[i]!;
+        const id = b.id[i]!;
+        if (t < this.fresh.get(id)!) {
+          this.dropped.superseded++;
+          continue;
+        }
+        const start = b.off[i]!;
+        const end = b.off[i + 1]!;
+        if (prev && prev.t === t && prev.id === id) {
+          if (prev.data.compare(b.data, start, end, prev.start, prev.end) === 0) this.dropped.duplicate++;
+          else this.dropped.superseded++;
+        } else if (prev) emit(prev);
+        prev = { t, id, data: b.data, start, end };
+      }
+      if (out.length) {
+        await write(Buffer.concat(out));
+        out = [];
+      }
+    }
+    if (prev) emit(prev);
+    if (out.length) await write(Buffer.concat(out));
+    return { rows, updates };
+  }
+
+  private flagOf(id: string): boolean {
+    const slot = this.fresh.find(id);
+    return slot >= 0 && this.fresh.flagsAt(slot) === 1;
   }
 
   private prev: SortEntry | null = null;
@@ -151,6 +226,7 @@ class Classifier {
    * the row that is now final, if any; flush() returns the last one.
    */
   feed(e: SortEntry): SortEntry | null {
+    if (!this.repeats) return e; // every task_id came once: nothing to drop
     if (e.t < this.fresh.get(e.id)!) {
       this.dropped.superseded++;
       return null;
@@ -171,50 +247,72 @@ class Classifier {
     return p;
   }
 
-  async *select(sorted: AsyncIterable<SortEntry[]>): AsyncGenerator<SortEntry[]> {
-    for await (const batch of sorted) {
-      const out: SortEntry[] = [];
-      for (const e of batch) {
-        const done = this.feed(e);
-        if (done) out.push(done);
-      }
-      if (out.length) yield out;
-    }
-    const last = this.flush();
-    if (last) yield [last];
-  }
-
   /** New tasks that replace a sealed record. */
   countFlagged(): number {
     return this.fresh.countFlags(1);
   }
 
   isUpdate(e: SortEntry): boolean {
-    if (this.sealedTasks.size === 0) return false; // nothing sealed, nothing to update
+    if (this.sealed.size === 0) return false; // nothing sealed, nothing to update
     const slot = this.fresh.find(e.id);
     return slot >= 0 && this.fresh.flagsAt(slot) === 1;
   }
 }
 
-/** Loads the digests of a dataset's sealed rows and task_ids, verifying every shard on the way. */
-async function indexSealed(dir: string, shards: LockShard[]): Promise<{ tasks: DigestTable; rows: DigestTable }> {
-  const total = shards.reduce((n, s) => n + s.rows, 0);
-  const tasks = new DigestTable(total);
-  const rows = new DigestTable(total);
-  for (const s of shards) {
-    const reader = ShardRowReader.forEntry(dir, s);
-    for (let b = await reader.next(); b; b = await reader.next()) indexRows(b, tasks, rows);
+const MULTI = 2;
+
+/**
+ * What is sealed already: per task_id (64-bit digest) its latest timestamp and a 32-bit hash of
+ * its row. A task sealed more than once (dedupe updates, rare) keeps the hashes of all its rows
+ * in a small side map. Exact copies are recognised by (task_id, row hash): a false match needs
+ * two versions of the same task_id with equal 32-bit hashes.
+ */
+export class SealedIndex {
+  readonly tasks: DigestTable;
+  private readonly versions = new Map<string, Set<number>>();
+
+  constructor(expected: number) {
+    this.tasks = new DigestTable(expected);
   }
-  return { tasks, rows };
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  add(row: string): void {
+    const id = rowTaskId(row);
+    const t = timestampMs(row);
+    const h = hash32(row);
+    const tasks = this.tasks;
+    const slot = tasks.insert(id);
+    if (tasks.inserted) {
+      tasks.setValueAt(slot, t);
+      tasks.setAuxAt(slot, h);
+      return;
+    }
+    if (tasks.valueAt(slot) < t) tasks.setValueAt(slot, t);
+    if (tasks.flagsAt(slot) & MULTI) this.versions.get(id)!.add(h);
+    else {
+      this.versions.set(id, new Set([tasks.auxAt(slot), h]));
+      tasks.setFlagsAt(slot, tasks.flagsAt(slot) | MULTI);
+    }
+  }
+
+  /** Whether this exact row of the task at `slot` is sealed. */
+  hasRowAt(slot: number, id: string, row: string): boolean {
+    const h = hash32(row);
+    return this.tasks.flagsAt(slot) & MULTI ? this.versions.get(id)!.has(h) : this.tasks.auxAt(slot) === h;
+  }
 }
 
-function indexRows(batch: string[], tasks: DigestTable, rows: DigestTable): void {
-  for (const row of batch) {
-    const slot = tasks.insert(rowTaskId(row));
-    const t = timestampMs(row);
-    if (tasks.inserted || tasks.valueAt(slot) < t) tasks.setValueAt(slot, t);
-    rows.insert(row);
+/** Indexes a dataset's sealed rows, verifying every shard on the way. */
+async function indexSealed(dir: string, shards: LockShard[]): Promise<SealedIndex> {
+  const index = new SealedIndex(shards.reduce((n, s) => n + s.rows, 0));
+  for (const s of shards) {
+    const reader = ShardRowReader.forEntry(dir, s);
+    for (let b = await reader.next(); b; b = await reader.next()) for (const row of b) index.add(row);
   }
+  return index;
 }
 
 /** `2026-11-22T02:00:04Z`: the lock's created_at (seconds are enough for an audit trail). */
@@ -268,11 +366,11 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
   const shards = prev?.shards ?? [];
   const sealed = await indexSealed(opts.dir, shards);
   // JSON lines of outcomes take 250-600 bytes: this over-estimates the records a little.
-  const c = new Classifier(strategy, sealed.tasks, sealed.rows, Math.ceil((await storeBytes(opts.dir)) / 250));
+  const c = new Classifier(strategy, sealed, Math.ceil((await storeBytes(opts.dir)) / 250));
 
   const tmp = join(opts.dir, '.mlops', 'tmp');
   await mkdir(tmp, { recursive: true });
-  const sorter = new ExternalSorter({ tmpDir: tmp, chunkRows: opts.chunkRows });
+  const sorter = new RowSorter({ tmpDir: tmp, chunkRows: opts.chunkRows });
   const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
   let keepStaged = false;
   try {
@@ -280,11 +378,9 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
       dir: opts.dir,
       onWarning: opts.onWarning,
       workers: opts.workers,
+      rangeBytes: opts.rangeBytes,
       onRows: async (rows) => {
-        for (const row of rows) {
-          const e = c.classify(row);
-          if (e) sorter.push(e);
-        }
+        for (const row of rows) if (c.accept(row)) sorter.push(c.lastT, c.lastId, row);
         await sorter.spillIfFull();
       },
     });
@@ -292,31 +388,22 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
     // Write the selected rows to the staged shard, hashing as we go.
     const hash = createHash('sha256');
     let bytes = 0;
-    let rows = 0;
-    let updates = 0;
     const fh = await open(staged, 'w');
+    let written: { rows: number; updates: number };
     try {
-      const head = Buffer.from(SHARD_HEADER);
-      await fh.write(head);
-      hash.update(head);
-      bytes += head.length;
-      for await (const batch of c.select(sorter.sorted())) {
-        let text = '';
-        for (const e of batch) {
-          text += e.r;
-          if (c.isUpdate(e)) updates++;
-        }
-        const buf = Buffer.from(text, 'utf8');
+      const write = async (buf: Buffer) => {
         await fh.write(buf);
         hash.update(buf);
         bytes += buf.length;
-        rows += batch.length;
-      }
+      };
+      await write(Buffer.from(SHARD_HEADER));
+      written = await c.writeSelected(sorter.sorted(), write);
       await fh.sync();
     } finally {
       await fh.close();
     }
     await sorter.cleanup();
+    const { rows, updates } = written;
 
     const sha256 = hash.digest('hex');
     const createdAt = lockTimestamp(opts.now);
@@ -438,10 +525,9 @@ export function planCollect(input: CollectInput): CollectPlan {
   const strategy = resolveStrategy(lock, input.dataset, input.mergeStrategy);
   const prev = lock.datasets[input.dataset];
   const total = input.sealedRows.reduce((n, s) => n + s.length, 0);
-  const tasks = new DigestTable(total);
-  const rowsSet = new DigestTable(total);
-  for (const s of input.sealedRows) indexRows(s, tasks, rowsSet);
-  const c = new Classifier(strategy, tasks, rowsSet);
+  const sealed = new SealedIndex(total);
+  for (const s of input.sealedRows) for (const row of s) sealed.add(row);
+  const c = new Classifier(strategy, sealed);
   const candidates: SortEntry[] = [];
   for (const r of input.outcomes) {
     const e = c.classify(outcomeToRow(r));
@@ -514,7 +600,7 @@ export async function countNewOutcomes(opts: { dir: string; dataset: string; mer
   const { lock } = await readLock(opts.dir);
   const strategy = resolveStrategy(lock, opts.dataset, opts.mergeStrategy);
   const sealed = await indexSealed(opts.dir, lock.datasets[opts.dataset]?.shards ?? []);
-  const c = new Classifier(strategy, sealed.tasks, sealed.rows);
+  const c = new Classifier(strategy, sealed);
   let updates = 0;
   const stats = await scanStoreRows({
     dir: opts.dir,

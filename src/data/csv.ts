@@ -102,24 +102,17 @@ export class CsvRecordSplitter {
       buf = Buffer.concat([this.carry, chunk]);
       this.carry = null;
     }
+    // One pass over the bytes: a quote toggles "inside a field", an LF outside ends a record.
+    // (A doubled quote toggles twice, which is what it should do.)
     let start = 0;
-    let pos = 0;
-    let quotes = 0; // quotes seen in the current record so far
+    let inside = false;
     const n = buf.length;
-    while (pos < n) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      // Count quotes between pos and nl: an odd running total means the LF is inside a field.
-      let q = buf.indexOf(34, pos);
-      while (q >= 0 && q < nl) {
-        quotes++;
-        q = buf.indexOf(34, q + 1);
-      }
-      pos = nl + 1;
-      if ((quotes & 1) === 0) {
-        this.onRecord(buf, start, nl);
-        start = pos;
-        quotes = 0;
+    for (let i = 0; i < n; i++) {
+      const b = buf[i]!;
+      if (b === 34) inside = !inside;
+      else if (b === 10 && !inside) {
+        this.onRecord(buf, start, i);
+        start = i + 1;
       }
     }
     if (start < n) this.carry = Buffer.from(buf.subarray(start));

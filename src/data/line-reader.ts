@@ -64,11 +64,15 @@ export async function* readLines(
         let problem: LineProblem | undefined;
         if (skipping) {
           problem = 'too_long';
+        } else if (!carry && regionUtf8 && i >= checkedFrom) {
+          // The common case: the line lies in this chunk, in a region already known to be UTF-8.
+          if (nl - i + 1 > opts.maxLineBytes) problem = 'too_long';
+          else text = chunk.toString('utf8', i, nl > i && chunk[nl - 1] === 13 ? nl - 1 : nl);
         } else {
           const bytes = carry ? Buffer.concat([carry, chunk.subarray(i, nl)]) : chunk.subarray(i, nl);
           const len = bytes.length + 1;
           if (len > opts.maxLineBytes) problem = 'too_long';
-          else if (!(regionUtf8 && !carry && i >= checkedFrom) && !isUtf8(bytes)) problem = 'not_utf8';
+          else if (!isUtf8(bytes)) problem = 'not_utf8';
           else {
             const e = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
             text = bytes.toString('utf8', 0, e);

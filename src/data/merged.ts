@@ -10,7 +10,7 @@
 //   later than the sealed one, so this is also the record of the latest shard.
 import { createHash } from 'node:crypto';
 import { DigestTable } from './digest-table.js';
-import { mergeSources, rowEntry, compareEntries, sameKey, type SortEntry, type SortedSource } from './external-sort.js';
+import { mergeSources, rowEntry, compareEntries, sameKey, type SortEntry, type SortedSource } from './sort-entry.js';
 import type { LockShard, MergeStrategy } from './lock.js';
 import { SHARD_HEADER } from './shard.js';
 import { ShardRowReader } from './shard-reader.js';

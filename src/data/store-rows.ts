@@ -29,8 +29,11 @@ export interface RangeJob {
 
 export interface RangeResult {
   seq: number;
-  /** Canonical rows, each ending in LF, joined with NUL (rows never contain NUL). */
-  rows: string;
+  /**
+   * Canonical rows, each ending in LF. From a worker they come joined with NUL (rows never
+   * contain NUL): one string crosses threads far faster than an array of strings.
+   */
+  rows: string[] | string;
   count: number;
   skipped: StoreStats['skipped'];
   warnings: StoreWarning[];
@@ -41,7 +44,7 @@ const MAX_WARNINGS_PER_RANGE = 1000;
 const RANGE_BYTES = 8 << 20;
 
 /** Parses one range into rows (runs in a worker or on the main thread). */
-export async function parseRange(job: RangeJob): Promise<RangeResult> {
+export async function parseRange(job: RangeJob, joined = false): Promise<RangeResult> {
   const skipped = emptyStats().skipped;
   const warnings: StoreWarning[] = [];
   const rows: string[] = [];
@@ -69,11 +72,11 @@ export async function parseRange(job: RangeJob): Promise<RangeResult> {
       message: `last ${state.tailBytes} bytes have no line ending (torn or still being written); not read`,
     });
   }
-  return { seq: job.seq, rows: rows.join('\0'), count: rows.length, skipped, warnings };
+  return { seq: job.seq, rows: joined ? rows.join('\0') : rows, count: rows.length, skipped, warnings };
 }
 
 /** Cuts the store into ranges of about RANGE_BYTES, each starting at a line start. */
-async function planRanges(dir: string): Promise<{ jobs: RangeJob[]; files: number; bytes: number }> {
+async function planRanges(dir: string, rangeBytes: number): Promise<{ jobs: RangeJob[]; files: number; bytes: number }> {
   const files = await listStoreFiles(dir);
   const jobs: RangeJob[] = [];
   let bytes = 0;
@@ -87,7 +90,7 @@ async function planRanges(dir: string): Promise<{ jobs: RangeJob[]; files: numbe
     try {
       const probe = Buffer.allocUnsafe(MAX_OUTCOME_LINE_BYTES + 1);
       while (start < size) {
-        let end = Math.min(size, start + RANGE_BYTES);
+        let end = Math.min(size, start + rangeBytes);
         if (end < size) {
           // Move the cut to just after the next LF (a line is at most MAX_OUTCOME_LINE_BYTES;
           // beyond that the reader skips it anyway, so the cut may fall inside it).
@@ -121,8 +124,10 @@ export interface ScanRowsOptions {
   onWarning?: (w: StoreWarning) => void;
   /** Receives rows in store order, batch by batch; may be async (backpressure). */
   onRows: (rows: string[]) => void | Promise<void>;
-  /** Worker threads: default min(4, cores - 1) for stores over 16 MiB, else 0. */
+  /** Worker threads: default min(4, cores - 1) for stores over 16 MiB on 4+ cores, else 0. */
   workers?: number;
+  /** Bytes per range (tests use small ranges to exercise the cuts). */
+  rangeBytes?: number;
 }
 
 /**
@@ -130,7 +135,7 @@ export interface ScanRowsOptions {
  * Memory: at most 2 ranges per worker in flight (about 16 MiB of text each).
  */
 export async function scanStoreRows(opts: ScanRowsOptions): Promise<StoreStats> {
-  const { jobs, files, bytes } = await planRanges(opts.dir);
+  const { jobs, files, bytes } = await planRanges(opts.dir, opts.rangeBytes ?? RANGE_BYTES);
   const stats = emptyStats();
   stats.files = files;
   stats.bytes = bytes;
@@ -138,9 +143,13 @@ export async function scanStoreRows(opts: ScanRowsOptions): Promise<StoreStats> 
     stats.records += r.count;
     for (const k of Object.keys(r.skipped) as Array<keyof StoreStats['skipped']>) stats.skipped[k] += r.skipped[k];
     if (opts.onWarning) for (const w of r.warnings) opts.onWarning(w);
-    if (r.count) await opts.onRows(r.rows.split('\0'));
+    if (r.count) await opts.onRows(typeof r.rows === 'string' ? r.rows.split('\0') : r.rows);
   };
-  const wanted = opts.workers ?? (bytes > 16 << 20 ? Math.max(1, Math.min(4, availableParallelism() - 1)) : 0);
+  // Workers pay for themselves only with two or more of them beside the main thread: handing rows
+  // across threads costs about a fifth of the parsing it saves, so on a 2-core machine the main
+  // thread alone is as fast (measured with scripts/bench/data-collect.mjs).
+  const cores = availableParallelism();
+  const wanted = opts.workers ?? (bytes > 16 << 20 && cores >= 4 ? Math.min(4, cores - 1) : 0);
   if (wanted === 0 || jobs.length < 2 || !workersAvailable()) {
     for (const job of jobs) await deliver(await parseRange(job));
     return stats;

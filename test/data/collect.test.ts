@@ -206,3 +206,55 @@ describe('streaming collect = the pure planner', () => {
     void writeFileSync;
   });
 });
+
+describe('parallel store parsing', () => {
+  it('worker threads give the same shard, counts and warnings as the main thread', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { buildForChildren } = await import('./helpers/child-build.js');
+    const built = buildForChildren();
+    const child = fileURLToPath(new URL('./fixtures/collect-child.mjs', import.meta.url));
+    const make = () => {
+      const dir = tempDir();
+      const lines: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        lines.push(JSON.stringify(outcome(i % 2500, { url: `https://x.org/${'p'.repeat(i % 50)}` })));
+        if (i % 997 === 0) lines.push('{"torn": tru');
+        if (i % 1499 === 0) lines.push(JSON.stringify({ ...outcome(i), result: 'maybe' }));
+      }
+      writeStore(dir, 'a.jsonl', []);
+      writeFileSync(join(dir, '.mlops', 'outcomes', 'a.jsonl'), lines.slice(0, 2000).join('\n') + '\n');
+      writeFileSync(join(dir, '.mlops', 'outcomes', 'b.jsonl'), lines.slice(2000).join('\n') + '\n{"tail');
+      return dir;
+    };
+    const run = (workers: number) => {
+      const r = spawnSync(process.execPath, [child, built, make(), String(workers), String(64 * 1024)], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as { summary: { shard: { sha256: string }; dropped: unknown; read: number; truncated: number }; warnings: string[] };
+    };
+    const serial = run(0);
+    const parallel = run(3);
+    expect(serial.summary.read).toBe(3000);
+    expect(parallel.summary.shard.sha256).toBe(serial.summary.shard.sha256);
+    expect(parallel.summary.dropped).toEqual(serial.summary.dropped);
+    expect(parallel.summary.truncated).toBe(1);
+    expect(parallel.warnings).toEqual(serial.warnings);
+    expect(serial.warnings.length).toBe(4 + 3 + 1); // torn lines, invalid results, the tail
+  });
+});
+
+describe('collect sort order', () => {
+  it('orders task_ids by code point across spilled runs, like canonicalCsv', async () => {
+    const ids = ['b', 'a', '\uffff', '\u{1F600}', '"q,uote"', '=sum', "'x", 'é', 'A'];
+    const records = ids.flatMap((id, i) => [
+      outcome(id, { timestamp: '2026-11-20T00:00:00Z' }),
+      outcome(`${id}-${i}`, { timestamp: `2026-11-20T00:00:0${i % 3}Z` }),
+    ]);
+    for (const chunkRows of [2, 3, 1000]) {
+      const dir = tempDir();
+      writeStore(dir, 'a.jsonl', [...records].reverse());
+      const r = await collectOutcomes({ dir, now: NOW, chunkRows });
+      expect(readFileSync(join(dir, r.shard!.path), 'utf8')).toBe(canonicalCsv(records.map((x) => normalizeOutcome(x))));
+    }
+  });
+});

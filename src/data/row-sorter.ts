@@ -1,0 +1,356 @@
+// External sort of canonical shard rows, kept off the JS heap: each row is encoded once into a
+// chunk arena (a Buffer), with its timestamp, task_id and position in typed arrays. A full chunk
+// is sorted by index and spilled to a run file; runs are merged with a heap. Output comes in
+// batches whose rows are already contiguous UTF-8 bytes, so writing the shard is a copy.
+//
+// Why not an array of row strings: a million 230-byte strings that live until the sort ends are
+// copied by the young-generation collector and promoted, which cost a third of a collect; bytes
+// in a Buffer are invisible to the collector.
+//
+// Run file format: per row, a 4-byte little-endian length, then the row's UTF-8 bytes (ending
+// in LF). The timestamp and task_id are read back from the row itself.
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { compareText, rowTaskId } from './shard.js';
+
+/** Rows in canonical order: row i is data[off[i] .. off[i + 1]). */
+export interface RowBatch {
+  n: number;
+  t: Float64Array;
+  id: string[];
+  data: Buffer;
+  off: Uint32Array;
+}
+
+const HIGH = /[\ud800-\uffff]/;
+
+function digitsAt(b: Buffer, at: number, len: number): number {
+  let n = 0;
+  for (let i = at; i < at + len; i++) n = n * 10 + b[i]! - 48;
+  return n;
+}
+
+/** Milliseconds of the canonical timestamp at the start of a row's bytes. */
+function timestampOfBytes(b: Buffer, at: number): number {
+  const year = digitsAt(b, at, 4);
+  if (year < 100) return Date.parse(b.toString('latin1', at, at + 24));
+  return Date.UTC(year, digitsAt(b, at + 5, 2) - 1, digitsAt(b, at + 8, 2), digitsAt(b, at + 11, 2), digitsAt(b, at + 14, 2), digitsAt(b, at + 17, 2), digitsAt(b, at + 20, 3));
+}
+
+/** task_id of a row given as bytes (decodes only the start of the row). */
+function idOfBytes(b: Buffer, start: number, end: number): string {
+  // The task_id ends at the first comma after it unless quoted; 600 bytes covers any valid one.
+  return rowTaskId(b.toString('utf8', start, Math.min(end, start + 25 + 600)));
+}
+
+function compareIds(a: string, b: string): number {
+  if (HIGH.test(a) && HIGH.test(b)) return compareText(a, b);
+  return a < b ? -1 : 1;
+}
+
+export interface RowSorterOptions {
+  tmpDir: string;
+  /** Rows per in-memory chunk (default 250,000). */
+  chunkRows?: number;
+  /** Bytes of rows per in-memory chunk (default 128 MiB). */
+  chunkBytes?: number;
+  /** Rows per output batch (default 8192). */
+  batchRows?: number;
+}
+
+export class RowSorter {
+  private readonly chunkRows: number;
+  private readonly chunkBytes: number;
+  private readonly batchRows: number;
+  private arena: Buffer;
+  private used = 0;
+  private n = 0;
+  private t: Float64Array;
+  private off: Uint32Array;
+  private len: Uint32Array;
+  private ids: string[] = [];
+  private runs: string[] = [];
+  private readonly runDir: string;
+  count = 0;
+
+  constructor(opts: RowSorterOptions) {
+    this.chunkRows = opts.chunkRows ?? 250_000;
+    this.chunkBytes = opts.chunkBytes ?? 128 << 20;
+    this.batchRows = opts.batchRows ?? 8192;
+    this.arena = Buffer.allocUnsafe(Math.min(this.chunkBytes, 4 << 20));
+    const cap = Math.min(this.chunkRows, 16_384);
+    this.t = new Float64Array(cap);
+    this.off = new Uint32Array(cap);
+    this.len = new Uint32Array(cap);
+    this.runDir = join(opts.tmpDir, `sort-${process.pid}-${randomBytes(4).toString('hex')}`);
+  }
+
+  get full(): boolean {
+    return this.n >= this.chunkRows || this.used >= this.chunkBytes;
+  }
+
+  /** Adds a row (with its timestamp in ms and task_id). Call spillIfFull() now and then. */
+  push(t: number, id: string, row: string): void {
+    const max = row.length * 3;
+    if (this.used + max > this.arena.length) this.growArena(this.used + max);
+    if (this.n === this.t.length) this.growIndex();
+    const bytes = this.arena.write(row, this.used, 'utf8');
+    this.t[this.n] = t;
+    this.off[this.n] = this.used;
+    this.len[this.n] = bytes;
+    this.ids[this.n] = id;
+    this.used += bytes;
+    this.n++;
+    this.count++;
+  }
+
+  async spillIfFull(): Promise<void> {
+    if (this.full) await this.spill();
+  }
+
+  private growArena(need: number): void {
+    let size = this.arena.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.arena.copy(next, 0, 0, this.used);
+    this.arena = next;
+  }
+
+  private growIndex(): void {
+    const cap = this.t.length * 2;
+    const t = new Float64Array(cap);
+    const off = new Uint32Array(cap);
+    const len = new Uint32Array(cap);
+    t.set(this.t);
+    off.set(this.off);
+    len.set(this.len);
+    this.t = t;
+    this.off = off;
+    this.len = len;
+  }
+
+  /** Indices of the chunk's rows in canonical order. */
+  private order(): Uint32Array {
+    const { t, ids, off, len, arena } = this;
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    idx.sort((a, b) => {
+      if (t[a] !== t[b]) return t[a]! - t[b]!;
+      const x = ids[a]!;
+      const y = ids[b]!;
+      if (x !== y) return compareIds(x, y);
+      // Same task and time: byte order of the rows (UTF-8 byte order is code point order).
+      return arena.compare(arena, off[b]!, off[b]! + len[b]!, off[a]!, off[a]! + len[a]!);
+    });
+    return idx;
+  }
+
+  private async spill(): Promise<void> {
+    if (this.n === 0) return;
+    const idx = this.order();
+    await mkdir(this.runDir, { recursive: true });
+    const path = join(this.runDir, `run-${this.runs.length}`);
+    const fh = await open(path, 'w');
+    try {
+      const out = Buffer.allocUnsafe(4 << 20);
+      let used = 0;
+      for (const i of idx) {
+        const l = this.len[i]!;
+        if (used + 4 + l > out.length) {
+          await fh.write(out, 0, used);
+          used = 0;
+        }
+        if (4 + l > out.length) {
+          // A row larger than the write buffer (cannot happen with the line limit; kept simple).
+          const big = Buffer.allocUnsafe(4 + l);
+          big.writeUInt32LE(l, 0);
+          this.arena.copy(big, 4, this.off[i]!, this.off[i]! + l);
+          await fh.write(big);
+          continue;
+        }
+        out.writeUInt32LE(l, used);
+        this.arena.copy(out, used + 4, this.off[i]!, this.off[i]! + l);
+        used += 4 + l;
+      }
+      if (used) await fh.write(out, 0, used);
+    } finally {
+      await fh.close();
+    }
+    this.runs.push(path);
+    this.n = 0;
+    this.used = 0;
+    this.ids = [];
+  }
+
+  /** All rows in canonical order, in batches. Call once, after the last push. */
+  async *sorted(): AsyncGenerator<RowBatch> {
+    if (this.runs.length === 0) {
+      const idx = this.order();
+      for (let s = 0; s < idx.length; s += this.batchRows) {
+        const e = Math.min(idx.length, s + this.batchRows);
+        let bytes = 0;
+        for (let k = s; k < e; k++) bytes += this.len[idx[k]!]!;
+        const batch: RowBatch = { n: e - s, t: new Float64Array(e - s), id: new Array<string>(e - s), data: Buffer.allocUnsafe(bytes), off: new Uint32Array(e - s + 1) };
+        let at = 0;
+        for (let k = s; k < e; k++) {
+          const i = idx[k]!;
+          const j = k - s;
+          batch.t[j] = this.t[i]!;
+          batch.id[j] = this.ids[i]!;
+          batch.off[j] = at;
+          at += this.arena.copy(batch.data, at, this.off[i]!, this.off[i]! + this.len[i]!);
+        }
+        batch.off[e - s] = at;
+        yield batch;
+      }
+      this.n = 0;
+      this.ids = [];
+      return;
+    }
+    await this.spill();
+    this.arena = Buffer.alloc(0);
+    const readers = this.runs.map((p) => new RunReader(p));
+    try {
+      yield* this.mergeRuns(readers);
+    } finally {
+      for (const r of readers) await r.close();
+    }
+  }
+
+  private async *mergeRuns(readers: RunReader[]): AsyncGenerator<RowBatch> {
+    // Heap of reader indices ordered by their current row.
+    const heap: number[] = [];
+    const less = (a: number, b: number): boolean => {
+      const ra = readers[a]!;
+      const rb = readers[b]!;
+      const ta = ra.curT;
+      const tb = rb.curT;
+      if (ta !== tb) return ta < tb;
+      if (ra.curId !== rb.curId) return compareIds(ra.curId, rb.curId) < 0;
+      const c = ra.buf.compare(rb.buf, rb.curStart, rb.curEnd, ra.curStart, ra.curEnd);
+      return c < 0 || (c === 0 && a < b);
+    };
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+        if (m === i) return;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    };
+    for (let i = 0; i < readers.length; i++) if (await readers[i]!.advance()) heap.push(i);
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+    let out = newBatch(this.batchRows, 4 << 20);
+    while (heap.length) {
+      const top = heap[0]!;
+      const r = readers[top]!;
+      const l = r.curEnd - r.curStart;
+      if (out.n === this.batchRows || out.used + l > out.batch.data.length) {
+        yield finish(out);
+        out = newBatch(this.batchRows, Math.max(4 << 20, l));
+      }
+      out.batch.t[out.n] = r.curT;
+      out.batch.id[out.n] = r.curId;
+      out.batch.off[out.n] = out.used;
+      out.used += r.buf.copy(out.batch.data, out.used, r.curStart, r.curEnd);
+      out.n++;
+      if (await r.advance()) down(0);
+      else {
+        const last = heap.pop()!;
+        if (heap.length) {
+          heap[0] = last;
+          down(0);
+        }
+      }
+    }
+    if (out.n) yield finish(out);
+  }
+
+  async cleanup(): Promise<void> {
+    this.ids = [];
+    this.arena = Buffer.alloc(0);
+    await rm(this.runDir, { recursive: true, force: true });
+  }
+}
+
+interface OpenBatch {
+  batch: RowBatch;
+  n: number;
+  used: number;
+}
+
+function newBatch(rows: number, bytes: number): OpenBatch {
+  return { batch: { n: 0, t: new Float64Array(rows), id: new Array<string>(rows), data: Buffer.allocUnsafe(bytes), off: new Uint32Array(rows + 1) }, n: 0, used: 0 };
+}
+
+function finish(o: OpenBatch): RowBatch {
+  const b = o.batch;
+  b.n = o.n;
+  b.off[o.n] = o.used;
+  if (o.n < b.t.length) {
+    b.t = b.t.subarray(0, o.n);
+    b.id.length = o.n;
+    b.off = b.off.subarray(0, o.n + 1);
+  }
+  b.data = b.data.subarray(0, o.used);
+  return b;
+}
+
+/** Sequential reader of one run file: exposes the current row as a byte range of `buf`. */
+class RunReader {
+  private fh: FileHandle | null = null;
+  private pos = 0;
+  private eof = false;
+  buf: Buffer = Buffer.alloc(0);
+  private at = 0;
+  curStart = 0;
+  curEnd = 0;
+  curT = 0;
+  curId = '';
+
+  constructor(private readonly path: string) {}
+
+  /** Moves to the next row; false at the end. */
+  async advance(): Promise<boolean> {
+    for (;;) {
+      if (this.at + 4 <= this.buf.length) {
+        const l = this.buf.readUInt32LE(this.at);
+        if (this.at + 4 + l <= this.buf.length) {
+          this.curStart = this.at + 4;
+          this.curEnd = this.curStart + l;
+          this.at = this.curEnd;
+          this.curT = timestampOfBytes(this.buf, this.curStart);
+          this.curId = idOfBytes(this.buf, this.curStart, this.curEnd);
+          return true;
+        }
+      }
+      if (this.eof) return false;
+      await this.fill();
+    }
+  }
+
+  private async fill(): Promise<void> {
+    this.fh ??= await open(this.path, 'r');
+    // Keep the unread tail, read the next 1 MiB after it. The previous buffer is not reused:
+    // its current row may still be copied out by the merge.
+    const rest = this.buf.subarray(this.at);
+    const next = Buffer.allocUnsafe(rest.length + (1 << 20));
+    rest.copy(next, 0);
+    const { bytesRead } = await this.fh.read(next, rest.length, 1 << 20, this.pos);
+    this.pos += bytesRead;
+    if (bytesRead === 0) this.eof = true;
+    this.buf = next.subarray(0, rest.length + bytesRead);
+    this.at = 0;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.close();
+  }
+}
