@@ -228,7 +228,7 @@ async function watchCanary(w: World, forge: () => Promise<LocalForge>, alerts: s
   const server = await startServer({ dir: w.dir, port: 0, watch: false, pollIntervalMs: 0, defaultMetrics: false, durability: 'none', now: () => new Date(w.clock.now) });
   const rand = seededRandom(w.seed * 7919 + Number(canary.version.replace(/\D/g, '')));
   const summary = { write: (s: string) => void appendFile(alerts, s) };
-  const notifiers = [createSummaryNotifier({ stream: summary })];
+  const notifiers = [createSummaryNotifier({ stream: summary, now: () => new Date(w.clock.now) })];
   const alertState = fileAlertState(join(w.dir, '.mlops', 'alerts-state.json'));
   const startHour = w.clock.now;
   try {

@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerServeCommands } from './serve.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDashboardCommand } from './dashboard.js';
 
 export function registerExtraCommands(program: Command, env: CommandEnv): void {
   registerCanaryCommands(program, env);
@@ -13,4 +14,5 @@ export function registerExtraCommands(program: Command, env: CommandEnv): void {
   registerTrainCommands(program, env);
   registerServeCommands(program, env);
   registerDemoCommand(program, env);
+  registerDashboardCommand(program, env);
 }
