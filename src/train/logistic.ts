@@ -105,6 +105,9 @@ export function trainLogistic({ train, valid, params, featureNames, onProgress }
   const next = new Float64Array(d);
   // Newton steps larger than this recompute the Hessian at the new point; smaller ones keep it.
   const FRESH_HESSIAN_STEP = 1e-2;
+  // Successive steps shrinking by less than this factor mean the Hessian estimate is too rough.
+  const SLOW_RATIO = 0.25;
+  let prevTaken = Infinity;
   while (iterations < p.max_iter) {
     solveNewton(hess, grad, d, step);
     let stepMax = 0;
@@ -124,7 +127,16 @@ export function trainLogistic({ train, valid, params, featureNames, onProgress }
       theta.set(next);
       obj = nextObj;
       [grad, gradNext] = [gradNext, grad];
-      if (t * stepMax > FRESH_HESSIAN_STEP) hessian(theta, hess);
+      const taken = t * stepMax;
+      if (prob.hStride > 1 && iterations >= 3 && taken > SLOW_RATIO * prevTaken) {
+        // The subset Hessian leaves convergence linear and slow (an ill-conditioned direction,
+        // e.g. one-hot groups that sum to the intercept): use every row from here on.
+        prob.hStride = 1;
+        hessian(theta, hess);
+      } else if (taken > FRESH_HESSIAN_STEP) {
+        hessian(theta, hess);
+      }
+      prevTaken = taken;
     }
     const trainLoss = meanLossFromObjective(obj, theta, f, p.l2, n);
     const vl = validLoss(theta);
