@@ -13,6 +13,17 @@ describe('synthetic outcomes', () => {
     expect(streamed).toEqual(a);
   });
 
+  it('keeps one world (domains and their rates) across samples with the same worldSeed', () => {
+    const week1 = synthOutcomes({ seed: 1, worldSeed: 9, rows: 3000, ...base });
+    const week2 = synthOutcomes({ seed: 2, worldSeed: 9, rows: 3000, ...base });
+    const other = synthOutcomes({ seed: 2, rows: 3000, ...base });
+    const domains = (xs: typeof week1) => new Set(xs.map((r) => r.domain));
+    const overlap = (a: Set<string>, b: Set<string>) => [...a].filter((d) => b.has(d)).length / a.size;
+    expect(overlap(domains(week2), domains(week1))).toBeGreaterThan(0.8);
+    expect(overlap(domains(other), domains(week1))).toBeLessThan(0.3);
+    expect(week2).not.toEqual(week1);
+  });
+
   it('writes valid, already-normalized records within the time range', () => {
     const rows = synthOutcomes({ seed: 3, rows: 2000, ...base });
     for (const r of rows) expect(normalizeOutcome(r)).toEqual(r);
