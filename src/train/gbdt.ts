@@ -493,10 +493,15 @@ class TreeGrower {
     const col = this.columns.subarray(j * this.n, (j + 1) * this.n);
     let w = start;
     let r = 0;
+    // Branch-free: every row is written to both sides and only one cursor moves, so a split
+    // that sends rows left and right at random costs no mispredicted branches.
     for (let k = start; k < end; k++) {
       const i = rows[k];
-      if (col[i] <= b) rows[w++] = i;
-      else tmp[r++] = i;
+      const left = ((b - col[i]) >>> 31) ^ 1;
+      rows[w] = i;
+      tmp[r] = i;
+      w += left;
+      r += left ^ 1;
     }
     rows.set(tmp.subarray(0, r), w);
     return w;
