@@ -2,8 +2,7 @@
 // history, canary analyze, the datasets lock, the alert state), renders the static site from it
 // (src/dashboard, pure) and writes it as a whole. `mlops serve` can serve the same folder, or
 // render pages in memory with renderDashboard.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMlopsError } from '../errors.js';
 import { lambdaTrajectory } from '../canary/aggregate.js';
@@ -13,7 +12,7 @@ import { manifestFile } from '../registry/paths.js';
 import { parseRegistrationTag } from '../registry/semver.js';
 import type { PointerMove } from '../registry/history.js';
 import { TOOL_VERSION } from '../version.js';
-import { renderSite } from '../dashboard/render-site.js';
+import { renderPages, renderSite } from '../dashboard/render-site.js';
 import { ShardWeeksReader } from '../dashboard/shard-weeks.js';
 import { checkOutDir, writeSite } from '../dashboard/write-site.js';
 import type { AlertsView, CanaryView, DashboardData, DatasetView, ErrorView, ModelView, PageKind, RenderedPage } from '../dashboard/types.js';
@@ -74,17 +73,17 @@ async function registrationTags(ctx: Context, model: string): Promise<Map<string
  * displayed: every figure on the pages comes from the parsed manifests above. A file that cannot
  * be read is shown from its parsed form instead.
  */
-async function manifestTexts(ctx: Context, versions: ShowResult[]): Promise<Map<string, string>> {
+function manifestTexts(ctx: Context, versions: ShowResult[]): Map<string, string> {
+  // Synchronous, as the registry store reads manifests: a thousand small files cost less this
+  // way than through the thread pool.
   const texts = new Map<string, string>();
-  let next = 0;
-  const worker = async () => {
-    while (next < versions.length) {
-      const v = versions[next++]!;
-      const text = await readFile(join(ctx.root, manifestFile(v.model, v.version)), 'utf8').catch(() => null);
-      if (text !== null) texts.set(v.version, text);
+  for (const v of versions) {
+    try {
+      texts.set(v.version, readFileSync(join(ctx.root, manifestFile(v.model, v.version)), 'utf8'));
+    } catch {
+      // shown from its parsed form instead
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, versions.length) }, worker));
+  }
   return texts;
 }
 
@@ -108,7 +107,7 @@ async function modelView(ctx: Context, model: string, at: Date, warnings: string
       const entry = state.versions.get(r.version)!;
       return { model, version: r.version, status: r.status, folder: entry.folder, manifest: entry.manifest, tag: tags.get(r.version) ?? null };
     });
-    view = { ...empty, doc: state.model, deployments: state.deployments, rows, versions, manifest_texts: await manifestTexts(ctx, versions) };
+    view = { ...empty, doc: state.model, deployments: state.deployments, rows, versions, manifest_texts: manifestTexts(ctx, versions) };
   } catch (e) {
     await tagsP.catch(() => undefined);
     const err = errorView(e, ctx.root);
@@ -223,16 +222,14 @@ export async function buildDashboard(opts: BuildDashboardOptions): Promise<Build
   // Refuse a wrong folder before the work, not after it.
   await checkOutDir(opts.out);
   const data = await collectDashboardData(opts.ctx, opts);
-  const pages = renderSite(data);
-  await writeSite(
-    opts.out,
-    pages.map((p) => ({ path: p.path, content: p.html })),
-    { generator: 'mlops dashboard', tool_version: data.tool_version, generated_at: data.generated_at, commit: data.head.commit },
-  );
-  return {
-    out: opts.out,
-    pages: pages.map(({ path, kind, title }) => ({ path, kind, title })),
-    files: [...pages.map((p) => p.path), '.mlops-dashboard'],
-    warnings: data.warnings,
-  };
+  const pages: BuildDashboardResult['pages'] = [];
+  // Rendered lazily: each page is written, then dropped, while the next one is rendered.
+  function* files() {
+    for (const p of renderPages(data)) {
+      pages.push({ path: p.path, kind: p.kind, title: p.title });
+      yield { path: p.path, content: p.html };
+    }
+  }
+  const written = await writeSite(opts.out, files(), { generator: 'mlops dashboard', tool_version: data.tool_version, generated_at: data.generated_at, commit: data.head.commit });
+  return { out: opts.out, pages, files: written, warnings: data.warnings };
 }

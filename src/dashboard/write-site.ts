@@ -40,22 +40,48 @@ export async function checkOutDir(out: string): Promise<void> {
   });
 }
 
-/** Writes files with a bounded number in flight (thousands of version pages). */
-async function writeAll(root: string, files: SiteFile[]): Promise<void> {
-  const dirs = new Set<string>();
-  for (const f of files) dirs.add(dirname(join(root, f.path)));
-  for (const d of [...dirs].sort()) await mkdir(d, { recursive: true });
-  let next = 0;
+/**
+ * Writes files as the iterable produces them, a few in flight: with a lazy iterable (the page
+ * renderer), each page is written while the next is rendered and dropped once written.
+ */
+async function writeAll(root: string, files: Iterable<SiteFile>): Promise<string[]> {
+  const written: string[] = [];
+  const dirs = new Map<string, Promise<unknown>>();
+  const it = files[Symbol.iterator]();
+  let done = false;
+  let failure: unknown = null;
   const worker = async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      await writeFile(join(root, f.path), f.content);
+    while (!done) {
+      const r = it.next();
+      if (r.done) {
+        done = true;
+        return;
+      }
+      const path = join(root, r.value.path);
+      const dir = dirname(path);
+      let made = dirs.get(dir);
+      if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
+      await made;
+      await writeFile(path, r.value.content);
+      written.push(r.value.path);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
+  // Every worker stops at the first failure and is waited for, so nothing is still writing when
+  // the caller cleans up.
+  await Promise.all(
+    Array.from({ length: 8 }, () =>
+      worker().catch((e: unknown) => {
+        done = true;
+        failure ??= e;
+      }),
+    ),
+  );
+  if (failure) throw failure;
+  return written;
 }
 
-export async function writeSite(outDir: string, files: SiteFile[], meta: Record<string, unknown>): Promise<void> {
+/** Writes the site into `outDir` (see the module comment); returns the paths written, marker last. */
+export async function writeSite(outDir: string, files: Iterable<SiteFile>, meta: Record<string, unknown>): Promise<string[]> {
   const out = resolve(outDir);
   await checkOutDir(out);
   const parent = dirname(out);
@@ -63,10 +89,12 @@ export async function writeSite(outDir: string, files: SiteFile[], meta: Record<
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const staging = join(parent, `.${basename(out)}.building-${tag}`);
   try {
-    await writeAll(staging, [...files, { path: SITE_MARKER, content: JSON.stringify(meta, null, 2) + '\n' }]);
+    const written = await writeAll(staging, files);
+    await writeFile(join(staging, SITE_MARKER), JSON.stringify(meta, null, 2) + '\n');
+    written.push(SITE_MARKER);
     if (!(await statOrNull(out))) {
       await rename(staging, out);
-      return;
+      return written;
     }
     const old = join(parent, `.${basename(out)}.old-${tag}`);
     try {
@@ -76,7 +104,7 @@ export async function writeSite(outDir: string, files: SiteFile[], meta: Record<
       // replace its contents instead.
       for (const e of await readdir(out)) await rm(join(out, e), { recursive: true, force: true });
       for (const e of await readdir(staging)) await rename(join(staging, e), join(out, e));
-      return;
+      return written;
     }
     try {
       await rename(staging, out);
@@ -85,6 +113,7 @@ export async function writeSite(outDir: string, files: SiteFile[], meta: Record<
       throw e;
     }
     await rm(old, { recursive: true, force: true });
+    return written;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
