@@ -365,12 +365,14 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
   const prev = lock.datasets[opts.dataset];
   const shards = prev?.shards ?? [];
   const sealed = await indexSealed(opts.dir, shards);
-  // JSON lines of outcomes take 250-600 bytes: this over-estimates the records a little.
-  const c = new Classifier(strategy, sealed, Math.ceil((await storeBytes(opts.dir)) / 250));
+  // JSON lines of outcomes take 250-600 bytes: this over-estimates the records a little; a CSV
+  // row is about 60% of its JSON line.
+  const inStore = await storeBytes(opts.dir);
+  const c = new Classifier(strategy, sealed, Math.ceil(inStore / 250));
 
   const tmp = join(opts.dir, '.mlops', 'tmp');
   await mkdir(tmp, { recursive: true });
-  const sorter = new RowSorter({ tmpDir: tmp, chunkRows: opts.chunkRows });
+  const sorter = new RowSorter({ tmpDir: tmp, chunkRows: opts.chunkRows, expectedBytes: Math.ceil(inStore * 0.65) });
   const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
   let keepStaged = false;
   try {
@@ -380,7 +382,16 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
       workers: opts.workers,
       rangeBytes: opts.rangeBytes,
       onRows: async (rows) => {
-        for (const row of rows) if (c.accept(row)) sorter.push(c.lastT, c.lastId, row);
+        const ts: number[] = [];
+        const ids: string[] = [];
+        const keep: string[] = [];
+        for (const row of rows) {
+          if (!c.accept(row)) continue;
+          ts.push(c.lastT);
+          ids.push(c.lastId);
+          keep.push(row);
+        }
+        sorter.pushMany(ts, ids, keep);
         await sorter.spillIfFull();
       },
     });

@@ -7,8 +7,9 @@
 // copied by the young-generation collector and promoted, which cost a third of a collect; bytes
 // in a Buffer are invisible to the collector.
 //
-// Run file format: per row, a 4-byte little-endian length, then the row's UTF-8 bytes (ending
-// in LF). The timestamp and task_id are read back from the row itself.
+// Run files: `<run>` holds the sorted rows' UTF-8 bytes back to back, `<run>.len` their lengths
+// (uint32, little-endian; rows may contain LF inside quotes). The timestamp and task_id are read
+// back from each row itself.
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +58,8 @@ export interface RowSorterOptions {
   chunkBytes?: number;
   /** Rows per output batch (default 8192). */
   batchRows?: number;
+  /** Expected bytes of rows in all (sizes the arena once instead of doubling it). */
+  expectedBytes?: number;
 }
 
 export class RowSorter {
@@ -78,7 +81,7 @@ export class RowSorter {
     this.chunkRows = opts.chunkRows ?? 250_000;
     this.chunkBytes = opts.chunkBytes ?? 128 << 20;
     this.batchRows = opts.batchRows ?? 8192;
-    this.arena = Buffer.allocUnsafe(Math.min(this.chunkBytes, 4 << 20));
+    this.arena = Buffer.allocUnsafe(Math.max(1 << 16, Math.min(this.chunkBytes + (1 << 20), opts.expectedBytes ?? 4 << 20)));
     const cap = Math.min(this.chunkRows, 16_384);
     this.t = new Float64Array(cap);
     this.off = new Uint32Array(cap);
@@ -103,6 +106,31 @@ export class RowSorter {
     this.used += bytes;
     this.n++;
     this.count++;
+  }
+
+  /**
+   * Adds many rows with one UTF-8 encoding call (per-row Buffer writes cost more than the
+   * encoding itself). Byte offsets come from the character lengths when the text is ASCII.
+   */
+  pushMany(ts: ArrayLike<number>, ids: string[], rows: string[]): void {
+    if (rows.length === 0) return;
+    const text = rows.length === 1 ? rows[0]! : rows.join('');
+    if (this.used + text.length * 3 > this.arena.length) this.growArena(this.used + text.length * 3);
+    while (this.n + rows.length > this.t.length) this.growIndex();
+    const written = this.arena.write(text, this.used, 'utf8');
+    const ascii = written === text.length;
+    let at = this.used;
+    for (let k = 0; k < rows.length; k++) {
+      const l = ascii ? rows[k]!.length : Buffer.byteLength(rows[k]!, 'utf8');
+      this.t[this.n] = ts[k]!;
+      this.off[this.n] = at;
+      this.len[this.n] = l;
+      this.ids[this.n] = ids[k]!;
+      at += l;
+      this.n++;
+    }
+    this.used += written;
+    this.count += rows.length;
   }
 
   async spillIfFull(): Promise<void> {
@@ -146,36 +174,57 @@ export class RowSorter {
     return idx;
   }
 
+  /**
+   * Calls `copy(start, end)` for the chunk's rows in the order `idx`, merging rows that lie next
+   * to each other in the arena into one range. A store appended in time order is already nearly
+   * sorted, so this turns a copy per row into a few large copies.
+   */
+  private forRanges(idx: Uint32Array, from: number, to: number, copy: (start: number, end: number) => void): void {
+    let k = from;
+    while (k < to) {
+      const first = idx[k]!;
+      let last = first;
+      while (k + 1 < to && idx[k + 1] === last + 1) {
+        last++;
+        k++;
+      }
+      copy(this.off[first]!, this.off[last]! + this.len[last]!);
+      k++;
+    }
+  }
+
   private async spill(): Promise<void> {
     if (this.n === 0) return;
     const idx = this.order();
     await mkdir(this.runDir, { recursive: true });
     const path = join(this.runDir, `run-${this.runs.length}`);
+    // Rows go to <run> as contiguous bytes, their lengths to <run>.len (rows may hold LF).
+    const lengths = new Uint32Array(this.n);
+    for (let k = 0; k < this.n; k++) lengths[k] = this.len[idx[k]!]!;
     const fh = await open(path, 'w');
     try {
-      const out = Buffer.allocUnsafe(4 << 20);
-      let used = 0;
-      for (const i of idx) {
-        const l = this.len[i]!;
-        if (used + 4 + l > out.length) {
-          await fh.write(out, 0, used);
-          used = 0;
+      const ranges: Array<[number, number]> = [];
+      this.forRanges(idx, 0, this.n, (a, b) => ranges.push([a, b]));
+      let pending: Buffer[] = [];
+      let size = 0;
+      for (const [a, b] of ranges) {
+        pending.push(this.arena.subarray(a, b));
+        size += b - a;
+        if (size >= 4 << 20) {
+          await fh.writev(pending);
+          pending = [];
+          size = 0;
         }
-        if (4 + l > out.length) {
-          // A row larger than the write buffer (cannot happen with the line limit; kept simple).
-          const big = Buffer.allocUnsafe(4 + l);
-          big.writeUInt32LE(l, 0);
-          this.arena.copy(big, 4, this.off[i]!, this.off[i]! + l);
-          await fh.write(big);
-          continue;
-        }
-        out.writeUInt32LE(l, used);
-        this.arena.copy(out, used + 4, this.off[i]!, this.off[i]! + l);
-        used += 4 + l;
       }
-      if (used) await fh.write(out, 0, used);
+      if (pending.length) await fh.writev(pending);
     } finally {
       await fh.close();
+    }
+    const lf = await open(`${path}.len`, 'w');
+    try {
+      await lf.write(new Uint8Array(lengths.buffer, lengths.byteOffset, lengths.byteLength));
+    } finally {
+      await lf.close();
     }
     this.runs.push(path);
     this.n = 0;
@@ -199,9 +248,13 @@ export class RowSorter {
           batch.t[j] = this.t[i]!;
           batch.id[j] = this.ids[i]!;
           batch.off[j] = at;
-          at += this.arena.copy(batch.data, at, this.off[i]!, this.off[i]! + this.len[i]!);
+          at += this.len[i]!;
         }
         batch.off[e - s] = at;
+        let w = 0;
+        this.forRanges(idx, s, e, (a, b) => {
+          w += this.arena.copy(batch.data, w, a, b);
+        });
         yield batch;
       }
       this.n = 0;
@@ -246,19 +299,38 @@ export class RowSorter {
     for (let i = 0; i < readers.length; i++) if (await readers[i]!.advance()) heap.push(i);
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
     let out = newBatch(this.batchRows, 4 << 20);
+    // Rows taken one after another from the same reader buffer are copied as one range.
+    let pendBuf: Buffer | null = null;
+    let pendStart = 0;
+    let pendEnd = 0;
+    let pendAt = 0;
+    const flushCopy = () => {
+      if (pendBuf) pendBuf.copy(out.batch.data, pendAt, pendStart, pendEnd);
+      pendBuf = null;
+    };
     while (heap.length) {
       const top = heap[0]!;
       const r = readers[top]!;
       const l = r.curEnd - r.curStart;
       if (out.n === this.batchRows || out.used + l > out.batch.data.length) {
+        flushCopy();
         yield finish(out);
         out = newBatch(this.batchRows, Math.max(4 << 20, l));
       }
       out.batch.t[out.n] = r.curT;
       out.batch.id[out.n] = r.curId;
       out.batch.off[out.n] = out.used;
-      out.used += r.buf.copy(out.batch.data, out.used, r.curStart, r.curEnd);
+      if (pendBuf === r.buf && pendEnd === r.curStart) pendEnd = r.curEnd;
+      else {
+        flushCopy();
+        pendBuf = r.buf;
+        pendStart = r.curStart;
+        pendEnd = r.curEnd;
+        pendAt = out.used;
+      }
+      out.used += l;
       out.n++;
+      // advance() may replace r.buf; the pending range keeps the old buffer alive until copied.
       if (await r.advance()) down(0);
       else {
         const last = heap.pop()!;
@@ -268,6 +340,7 @@ export class RowSorter {
         }
       }
     }
+    flushCopy();
     if (out.n) yield finish(out);
   }
 
@@ -301,11 +374,12 @@ function finish(o: OpenBatch): RowBatch {
   return b;
 }
 
-/** Sequential reader of one run file: exposes the current row as a byte range of `buf`. */
+/** Sequential reader of one run (rows file + lengths file): the current row is a range of `buf`. */
 class RunReader {
   private fh: FileHandle | null = null;
   private pos = 0;
-  private eof = false;
+  private lengths: Uint32Array | null = null;
+  private row = 0;
   buf: Buffer = Buffer.alloc(0);
   private at = 0;
   curStart = 0;
@@ -317,33 +391,34 @@ class RunReader {
 
   /** Moves to the next row; false at the end. */
   async advance(): Promise<boolean> {
-    for (;;) {
-      if (this.at + 4 <= this.buf.length) {
-        const l = this.buf.readUInt32LE(this.at);
-        if (this.at + 4 + l <= this.buf.length) {
-          this.curStart = this.at + 4;
-          this.curEnd = this.curStart + l;
-          this.at = this.curEnd;
-          this.curT = timestampOfBytes(this.buf, this.curStart);
-          this.curId = idOfBytes(this.buf, this.curStart, this.curEnd);
-          return true;
-        }
-      }
-      if (this.eof) return false;
-      await this.fill();
+    if (!this.lengths) {
+      const { readFile } = await import('node:fs/promises');
+      const raw = await readFile(`${this.path}.len`);
+      this.lengths = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     }
+    if (this.row >= this.lengths.length) return false;
+    const l = this.lengths[this.row]!;
+    while (this.at + l > this.buf.length) await this.fill(l);
+    this.curStart = this.at;
+    this.curEnd = this.at + l;
+    this.at = this.curEnd;
+    this.row++;
+    this.curT = timestampOfBytes(this.buf, this.curStart);
+    this.curId = idOfBytes(this.buf, this.curStart, this.curEnd);
+    return true;
   }
 
-  private async fill(): Promise<void> {
+  private async fill(need: number): Promise<void> {
     this.fh ??= await open(this.path, 'r');
-    // Keep the unread tail, read the next 1 MiB after it. The previous buffer is not reused:
-    // its current row may still be copied out by the merge.
+    // Keep the unread tail and read at least 1 MiB after it. The previous buffer is not reused:
+    // the merge may still copy the current row out of it.
     const rest = this.buf.subarray(this.at);
-    const next = Buffer.allocUnsafe(rest.length + (1 << 20));
+    const want = Math.max(1 << 20, need);
+    const next = Buffer.allocUnsafe(rest.length + want);
     rest.copy(next, 0);
-    const { bytesRead } = await this.fh.read(next, rest.length, 1 << 20, this.pos);
+    const { bytesRead } = await this.fh.read(next, rest.length, want, this.pos);
+    if (bytesRead === 0) throw new Error(`sort run ${this.path} is shorter than its lengths say`);
     this.pos += bytesRead;
-    if (bytesRead === 0) this.eof = true;
     this.buf = next.subarray(0, rest.length + bytesRead);
     this.at = 0;
   }
