@@ -89,13 +89,16 @@ function manifestTexts(ctx: Context, versions: ShowResult[]): Map<string, string
 
 async function modelView(ctx: Context, model: string, at: Date, warnings: string[]): Promise<ModelView> {
   // git runs while the manifests are parsed.
-  const historyP = readHistory(ctx, model).then(
-    (h) => h,
-    (e: unknown) => {
-      warnings.push(`${model}: the pointer history could not be read (${errorView(e, ctx.root).message})`);
-      return [] as PointerMove[];
-    },
+  const historyRead = readHistory(ctx, model).then(
+    (moves) => ({ moves, error: null }),
+    (e: unknown) => ({ moves: [] as PointerMove[], error: errorView(e, ctx.root) }),
   );
+  // Its note is added where it is awaited, so the notes keep one order whatever finishes first.
+  const history = async () => {
+    const h = await historyRead;
+    if (h.error) warnings.push(`${model}: the pointer history could not be read (${h.error.message})`);
+    return h.moves;
+  };
   const tagsP = registrationTags(ctx, model);
   const empty: ModelView = { name: model, doc: null, deployments: null, rows: [], versions: [], manifest_texts: new Map(), history: [], canary: null, error: null };
   let view: ModelView;
@@ -112,9 +115,9 @@ async function modelView(ctx: Context, model: string, at: Date, warnings: string
     await tagsP.catch(() => undefined);
     const err = errorView(e, ctx.root);
     warnings.push(`${model}: the model could not be read (${err.code}: ${err.message}); run \`mlops verify\``);
-    return { ...empty, history: await historyP, error: err };
+    return { ...empty, history: await history(), error: err };
   }
-  view.history = await historyP;
+  view.history = await history();
   if (view.deployments?.canary) view.canary = await canaryView(ctx, model, at, warnings);
   return view;
 }
@@ -196,9 +199,14 @@ async function alertsView(ctx: Context, models: ModelView[], warnings: string[])
 export async function collectDashboardData(ctx: Context, opts: DashboardOptions = {}): Promise<DashboardData> {
   const at = opts.now ?? ctx.now();
   const warnings: string[] = [];
+  // The shards are read while the models are (file reads and git processes overlap the parsing).
+  // (Their notes are kept apart and appended after the models', so the order does not depend on timing.)
+  const datasetWarnings: string[] = [];
+  const datasetsP = datasetViews(ctx, opts.mixBudgetBytes, datasetWarnings);
   const models: ModelView[] = [];
   for (const name of ctx.store.listModels()) models.push(await modelView(ctx, name, at, warnings));
-  const { datasets, error } = await datasetViews(ctx, opts.mixBudgetBytes, warnings);
+  const { datasets, error } = await datasetsP;
+  warnings.push(...datasetWarnings);
   const alerts = await alertsView(ctx, models, warnings);
   return {
     generated_at: isoSeconds(at),
