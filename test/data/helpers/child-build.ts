@@ -5,9 +5,16 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } f
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { afterAll } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let built: string | undefined;
+
+// Removed after the test file that built it (workers may be ended without an 'exit' event).
+afterAll(() => {
+  if (built) rmSync(built, { recursive: true, force: true });
+  built = undefined;
+});
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -30,7 +37,6 @@ export function buildForChildren(): string {
   }
   cpSync(join(root, 'src', 'schemas'), join(out, 'src', 'schemas'), { recursive: true });
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  process.on('exit', () => rmSync(out, { recursive: true, force: true }));
   built = out;
   return out;
 }
