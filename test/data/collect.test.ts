@@ -11,6 +11,9 @@ import { normalizeOutcome, type OutcomeRecord } from '../../src/data/outcome.js'
 import { canonicalCsv, outcomeToRow } from '../../src/data/shard.js';
 import { gitdir, tempDir } from '../helpers/gitdir.js';
 import { outcome, writeStore } from './helpers/store.js';
+import { buildForChildren } from './helpers/child-build.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const NOW = new Date('2026-11-22T02:00:04.500Z');
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -209,9 +212,6 @@ describe('streaming collect = the pure planner', () => {
 
 describe('parallel store parsing', () => {
   it('worker threads give the same shard, counts and warnings as the main thread', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
-    const { buildForChildren } = await import('./helpers/child-build.js');
     const built = buildForChildren();
     const child = fileURLToPath(new URL('./fixtures/collect-child.mjs', import.meta.url));
     const make = () => {
