@@ -22,7 +22,7 @@ import { writeSync } from 'node:fs';
 import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
-import { checkOutcome, MAX_OUTCOME_LINE_BYTES, outcomeToJson, type OutcomeInput, type OutcomeRecord } from './outcome.js';
+import { checkOutcome, MAX_OUTCOME_LINE_BYTES, type OutcomeInput, type OutcomeRecord } from './outcome.js';
 import { outcomesDir } from './outcome-store.js';
 
 /** Largest single write; a bigger batch is split at line boundaries into several writes. */
@@ -179,7 +179,9 @@ const NEWLINE = Buffer.from('\n');
 export function encodeOutcomeLine(raw: unknown): { ok: true; record: OutcomeRecord; line: string } | { ok: false; reasons: string[]; code: 'OUTCOME_INVALID' | 'OUTCOME_LINE_TOO_LONG' } {
   const c = checkOutcome(raw);
   if (!c.ok) return { ok: false, reasons: c.reasons, code: 'OUTCOME_INVALID' };
-  const line = outcomeToJson(c.record) + '\n';
+  // checkOutcome builds the record with its keys in canonical order (features sorted), so plain
+  // JSON.stringify gives outcomeToJson's text without copying the object again.
+  const line = JSON.stringify(c.record) + '\n';
   const bytes = Buffer.byteLength(line);
   if (bytes > MAX_OUTCOME_LINE_BYTES) {
     return { ok: false, code: 'OUTCOME_LINE_TOO_LONG', reasons: [`record is ${bytes} bytes as JSON, over the limit of ${MAX_OUTCOME_LINE_BYTES}`] };

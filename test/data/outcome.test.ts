@@ -78,6 +78,11 @@ describe('normalizeOutcome', () => {
     expect(checkOutcome({ ...base, action_attempted: 'a\nb' }).ok).toBe(false);
   });
 
+  it('builds records whose plain JSON is the canonical JSON (the collector relies on it)', () => {
+    const r = normalizeOutcome({ ...base, features: { z: 1, a: 2, m: null } });
+    expect(JSON.stringify(r)).toBe(outcomeToJson(r));
+  });
+
   it('writes JSON with a fixed key order whatever the input order', () => {
     const a = outcomeToJson(normalizeOutcome(base));
     const b = outcomeToJson(normalizeOutcome(Object.fromEntries(Object.entries(base).reverse())));
