@@ -34,6 +34,7 @@ export { parseFeatureSchema, fitFeaturizer, featurize, featurizeMany, featureNam
 export { synthOutcomes } from './data/synth.js';
 
 // training
+export * from './train/index.js';
 export { trainFromDataset } from './app/train.js';
 export { evaluateVersion } from './app/evaluate.js';
 export { retrain, type RetrainResult } from './app/retrain.js';
