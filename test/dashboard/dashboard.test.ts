@@ -293,3 +293,38 @@ describe('a registry the dashboard can only partly read', () => {
     expect(existsSync(join(out, 'datasets.html'))).toBe(true);
   });
 });
+
+describe('the pointer history cache', () => {
+  it('follows new commits, merges and rewritten history exactly as `mlops history` reads them', async () => {
+    const t = registryRepo();
+    await registerFake(t.dir, { seed: 'a' });
+    await cli(t.dir, 'promote', `${MODEL}@v1.0.0`);
+    const out = join(tempDir(), 'site');
+    const timeline = async () => {
+      await buildDashboard({ ctx: await openContext({ dir: t.dir }), out, now: new Date('2026-12-01T00:00:00Z') });
+      const page = readFileSync(join(out, `models/${MODEL}/history.html`), 'utf8');
+      return [...page.matchAll(/<tr data-commit="([0-9a-f]{40})" data-kind="([a-z-]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    };
+    const expected = async () => (await cli(t.dir, 'history', MODEL, '--json')).json().moves.map((m: { commit: string; kind: string }) => `${m.commit} ${m.kind}`);
+    expect(await timeline()).toEqual(await expected());
+    expect(existsSync(join(t.dir, `.mlops/cache/dashboard-history-${MODEL}.json`))).toBe(true);
+    // New commits on top: read incrementally.
+    await registerFake(t.dir, { seed: 'b' });
+    await cli(t.dir, 'canary', 'start', `${MODEL}@v1.1.0`);
+    expect(await timeline()).toEqual(await expected());
+    // A merge of a side branch made earlier: read whole again.
+    const dep = join(t.dir, `registry/${MODEL}/deployments.yaml`);
+    t.git('checkout', '-q', '-b', 'side', 'HEAD~1');
+    writeFileSync(dep, readFileSync(dep, 'utf8').replace('canary: null', 'canary: null\n# note'));
+    t.git('commit', '-q', '-am', 'hand note on a side branch');
+    t.git('checkout', '-q', 'main');
+    t.git('merge', '-q', '--no-edit', 'side');
+    expect(await timeline()).toEqual(await expected());
+    // History rewritten under the cache (a reset): read whole again.
+    t.git('reset', '-q', '--hard', 'HEAD~2');
+    const after = await expected();
+    expect(await timeline()).toEqual(after);
+    expect(after.length).toBeGreaterThan(0);
+  });
+});
+
