@@ -97,43 +97,40 @@ export function sendError(req: IncomingMessage, res: ServerResponse, e: unknown,
   );
 }
 
-/** Reads the whole body, refusing more than `limit` bytes (413) before buffering them. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () =>
-    requestError('BODY_TOO_LARGE', `request body is larger than ${limit} bytes`, {
-      hint: 'Send smaller batches (several requests), or start the server with a larger body limit.',
-    });
+/**
+ * Reads the whole body, refusing more than `limit` bytes (413) before buffering them, and calls
+ * back once: a callback, not a promise, because this is on every prediction's path.
+ */
+export function collectBody(req: IncomingMessage, limit: number, done: (err: MlopsError | null, body?: Buffer) => void): void {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    // Listeners are not removed when done: they go with the request, and removing them costs
-    // more than the `done` check on the hot path.
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        done = true;
-        reject(tooLarge());
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    req.on('error', (e: Error) => {
-      if (done) return;
-      done = true;
-      reject(requestError('REQUEST_INVALID', `reading the request body failed: ${e.message}`));
-    });
-    req.on('close', () => {
-      if (done) return;
-      done = true;
-      reject(requestError('REQUEST_INVALID', 'the client closed the connection before the body was complete'));
-    });
+  if (declared !== undefined && Number(declared) > limit) return done(tooLarge(limit));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: MlopsError | null, body?: Buffer) => {
+    if (finished) return;
+    finished = true;
+    done(err, body);
+  };
+  // Listeners stay until the request goes away: removing them costs more than the flag.
+  req.on('data', (c: Buffer) => {
+    if (finished) return;
+    size += c.length;
+    if (size > limit) finish(tooLarge(limit));
+    else chunks.push(c);
+  });
+  req.on('end', () => finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+  // A client that goes away mid-body shows up here too (ECONNRESET "aborted").
+  req.on('error', (e: Error) => finish(requestError('REQUEST_INVALID', `reading the request body failed: ${e.message}`)));
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => collectBody(req, limit, (err, body) => (err ? reject(err) : resolve(body!))));
+}
+
+function tooLarge(limit: number): MlopsError {
+  return requestError('BODY_TOO_LARGE', `request body is larger than ${limit} bytes`, {
+    hint: 'Send smaller batches (several requests), or start the server with a larger body limit.',
   });
 }
 

@@ -5,7 +5,6 @@
 import { isMlopsError, MlopsError } from '../errors.js';
 import { route, routingKeyOf, type Route } from '../canary/route.js';
 import { featurize, type FeatureInput } from '../data/features.js';
-import type { FeatureValue } from '../data/outcome.js';
 import { normalizeTimestamp } from '../data/outcome.js';
 import { requestError } from './http.js';
 import type { ServingModel, VersionHandle } from './model-pool.js';
@@ -33,8 +32,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Checks one record of a request (unknown fields are ignored, like the outcome fields a worker
- * may send along). A missing timestamp is the time of the request: the worker asks about now.
+ * Checks one record of a request, in place: the parsed body belongs to the request, and copying
+ * it costs a request-rate server more than the checks. Unknown fields are ignored (a worker may
+ * send outcome fields along). A missing timestamp is the time of the request: the worker asks
+ * about now.
  */
 export function checkPredictRecord(raw: unknown, index: number, now: () => string): PredictRecord {
   if (!isPlainObject(raw)) {
@@ -42,49 +43,46 @@ export function checkPredictRecord(raw: unknown, index: number, now: () => strin
       position: { index },
     });
   }
-  const out: PredictRecord = { routingKey: '' };
   for (const f of STRING_FIELDS) {
     const v = raw[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') {
+    if (v !== undefined && v !== null && typeof v !== 'string') {
       throw requestError('REQUEST_INVALID', `record ${index}: ${f} must be a string, got ${typeof v}`, { position: { index, field: `/${f}` } });
     }
-    out[f] = v;
   }
+  const rec = raw as PredictRecord & Record<string, unknown>;
   try {
-    out.routingKey = routingKeyOf(out);
+    rec.routingKey = routingKeyOf(rec);
   } catch (e) {
     throw withIndex(e, index);
   }
-  // Domains are stored lower-case (normalizeOutcome), so features were fitted on lower case.
-  if (out.domain) out.domain = out.domain.toLowerCase();
-  const ts = raw.timestamp;
-  if (ts === undefined || ts === null) out.timestamp = now();
+  // Domains are stored lower-case (normalizeOutcome), so features were fitted on lower case;
+  // routing keeps the key as sent.
+  if (typeof rec.domain === 'string') rec.domain = rec.domain.toLowerCase();
+  const ts = rec.timestamp;
+  if (ts === undefined || ts === null) rec.timestamp = now();
   else {
     const norm = typeof ts === 'string' ? normalizeTimestamp(ts) : null;
     if (norm === null) {
       throw requestError('REQUEST_INVALID', `record ${index}: timestamp must be an RFC 3339 date-time with a zone`, { position: { index, field: '/timestamp' } });
     }
-    out.timestamp = norm;
+    rec.timestamp = norm;
   }
-  const features = raw.features;
+  const features = rec.features;
   if (features !== undefined && features !== null) {
     if (!isPlainObject(features)) {
       throw requestError('REQUEST_INVALID', `record ${index}: features must be an object`, { position: { index, field: '/features' } });
     }
-    const checked: Record<string, FeatureValue> = {};
-    for (const [k, v] of Object.entries(features)) {
+    for (const k in features) {
+      const v = features[k];
       const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
       if (!ok) {
         throw requestError('REQUEST_INVALID', `record ${index}: features.${k} must be a number, string, boolean or null`, {
           position: { index, field: `/features/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` },
         });
       }
-      checked[k] = v as FeatureValue;
     }
-    out.features = checked;
   }
-  return out;
+  return rec;
 }
 
 /** The records of a predict body: one record, a JSON array, or `{ "records" | "instances": [...] }`. */
@@ -194,7 +192,7 @@ export async function predictRecords(serving: ServingModel, records: PredictReco
 }
 
 /** The one-record request, the common case, without the grouping a batch needs. */
-async function predictOne(serving: ServingModel, record: PredictRecord, hooks: PredictHooks): Promise<Prediction> {
+export async function predictOne(serving: ServingModel, record: PredictRecord, hooks: PredictHooks): Promise<Prediction> {
   const t0 = performance.now();
   const d = route(serving.routing, record.routingKey);
   const h = serving.versions.get(d.version);
