@@ -75,7 +75,7 @@ function datasetSection(s: ShowResult, ds: DatasetView | undefined): SafeHtml {
   return html`<section aria-labelledby="dataset"><h2 id="dataset">Training data</h2>
 ${facts}
 ${used.length < d.shards ? notice(`The manifest names ${d.shards} shards but datasets.lock holds ${ds.shards.length}.`) : ''}
-${dataTable({ id: 'shards-table', caption: `The first ${used.length} shards of ${ds.name} in datasets.lock, the data this version was trained on${withState ? '' : ' (every shard of the dataset matches its locked hash)'}`, columns: [{ label: 'Shard' }, { label: 'Sealed' }, { label: 'Rows', num: true }, { label: 'Size', num: true }, { label: 'SHA-256' }, ...(withState ? [{ label: 'State' }] : [])], rows })}
+${dataTable({ id: 'shards-table', caption: `${used.length === 1 ? 'The first shard' : `The first ${used.length} shards`} of ${ds.name} in datasets.lock, the data this version was trained on${withState ? '' : ' (every shard of the dataset matches its locked hash)'}`, columns: [{ label: 'Shard' }, { label: 'Sealed' }, { label: 'Rows', num: true }, { label: 'Size', num: true }, { label: 'SHA-256' }, ...(withState ? [{ label: 'State' }] : [])], rows })}
 </section>`;
 }
 
