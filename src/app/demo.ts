@@ -112,7 +112,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   await writeFile(join(dir, 'README.md'), '# backlink-success registry (mlops demo)\n');
   await git('add', 'README.md');
   await git('commit', '-q', '-m', 'Start the registry');
-  await initRegistry({ dir, model: MODEL, forge: 'local', workflows: true });
+  await initRegistry({ dir, model: MODEL, forge: 'local', workflows: true, now: () => new Date(clock.now) });
   // forge local: alerts go to the job summary notifier, here a Markdown file (in CI: the job summary, a webhook, an issue).
   await git('push', '-q', 'origin', 'main');
 

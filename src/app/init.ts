@@ -26,6 +26,8 @@ export interface InitOptions {
   workflows?: boolean;
   actionRef?: string;
   dryRun?: boolean;
+  /** Dates the commit (simulations); default: git's own clock. */
+  now?: () => Date;
 }
 
 export interface InitResult {
@@ -84,7 +86,7 @@ export function planInit(args: {
 export async function initRegistry(opts: InitOptions): Promise<InitResult> {
   const model = opts.model ?? 'backlink-success';
   assertModelName(model);
-  const repo = await GitRepo.open(opts.dir);
+  const repo = await GitRepo.open(opts.dir, { clock: opts.now });
   if (statOrNull(join(repo.dir, modelFile(model)))) {
     throw new MlopsError('ALREADY_INITIALIZED', `${modelFile(model)} already exists: ${model} is already in this registry`, {
       hint: 'Use `mlops list` to see it, or pass --model to add another model.',
