@@ -86,9 +86,9 @@ try {
     if (a.perCpu && m.perCpu) {
       cpuRatio = m.perCpu / a.perCpu;
       console.log(`  server CPU per request (median of rounds): anchor ${(1e6 / a.perCpu).toFixed(0)} µs, mlops serve ${(1e6 / m.perCpu).toFixed(0)} µs; capacity ratio ${cpuRatio.toFixed(3)}`);
-      console.log(`  (the machine is shared: ${loadavg().map((x) => x.toFixed(1)).join(' ')} load average; the CPU-time ratio is the one other load cannot skew)`);
+      console.log(`  (the machine is shared: load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; CPU time per request is less skewed by other load than wall-clock rates, not immune to it)`);
     }
-    // Judged on CPU time where /proc has it: wall-clock rates on a shared machine measure the neighbours.
+    // Judged on CPU time where /proc has it: wall-clock rates on a shared machine measure the neighbours too.
     ok &&= (cpuRatio ?? ratio) >= 0.8 && m.wrk.non2xx === 0;
   } else {
     console.log('\nthroughput: skipped (wrk is not installed; apt-get install wrk)');
