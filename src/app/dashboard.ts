@@ -56,15 +56,10 @@ function errorView(e: unknown, root: string): ErrorView {
  * packed; a thousand versions need one process.)
  */
 async function registrationTags(ctx: Context, model: string): Promise<Map<string, { name: string; commit: string }>> {
-  const r = await ctx.repo.run(['for-each-ref', '--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)', `refs/tags/${model}@*`]);
   const tags = new Map<string, { name: string; commit: string }>();
-  if (r.code !== 0) return tags;
-  for (const line of r.stdout.split('\n')) {
-    const [name, type, oid, peeled] = line.split('\0');
-    if (!name || !oid) continue;
-    const parsed = parseRegistrationTag(name);
-    if (!parsed || parsed.model !== model) continue;
-    tags.set(parsed.version, { name, commit: type === 'tag' && peeled ? peeled : oid });
+  for (const t of await ctx.repo.listTags(`${model}@`)) {
+    const parsed = parseRegistrationTag(t.name);
+    if (parsed && parsed.model === model) tags.set(parsed.version, { name: t.name, commit: t.commit });
   }
   return tags;
 }
