@@ -12,7 +12,6 @@ import { manifestFile } from '../registry/paths.js';
 import { parseRegistrationTag } from '../registry/semver.js';
 import type { PointerMove } from '../registry/history.js';
 import { TOOL_VERSION } from '../version.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { renderPages, renderSite } from '../dashboard/render-site.js';
 import { ShardWeeksReader } from '../dashboard/shard-weeks.js';
 import { checkOutDir, writeSite } from '../dashboard/write-site.js';
@@ -83,46 +82,9 @@ function manifestTexts(ctx: Context, versions: ShowResult[]): Map<string, string
   return texts;
 }
 
-const HISTORY_CACHE_VERSION = 1;
-
-/**
- * `readHistory` of a model, kept in .mlops/cache with the commit it was read at. Commits never
- * change, so when HEAD has moved on from that commit along a line without merges, only the
- * commits since are read (`<cached>..HEAD`) and put in front: git log lists exactly that order.
- * Any other HEAD (a merge, a rewritten or switched branch) reads it all again. A rebuild after one registry commit (what `mlops serve` does) then reads one move
- * instead of parsing every deployments.yaml in the history.
- */
-/** Whether `head` descends from `base` by commits without a merge among them. */
-async function linearSince(ctx: Context, base: string, head: string): Promise<boolean> {
-  if ((await ctx.repo.run(['merge-base', '--is-ancestor', base, head])).code !== 0) return false;
-  const merges = await ctx.repo.run(['rev-list', '--merges', '--count', `${base}..${head}`]);
-  return merges.code === 0 && merges.stdout.trim() === '0';
-}
-
-async function cachedHistory(ctx: Context, model: string, head: string | null): Promise<PointerMove[]> {
-  if (!head) return readHistory(ctx, model);
-  const file = join(ctx.root, '.mlops', 'cache', `dashboard-history-${model}.json`);
-  let cached: { version: number; tool: string; head: string; moves: PointerMove[] } | null = null;
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8'));
-    if (v && v.version === HISTORY_CACHE_VERSION && v.tool === TOOL_VERSION && typeof v.head === 'string' && Array.isArray(v.moves)) cached = v;
-  } catch {
-    // no cache yet
-  }
-  let moves: PointerMove[];
-  if (cached && cached.head === head) return cached.moves;
-  if (cached && /^[0-9a-f]{40}$/.test(cached.head) && (await linearSince(ctx, cached.head, head))) {
-    moves = [...(await readHistory(ctx, model, { ref: `${cached.head}..${head}` })), ...cached.moves];
-  } else {
-    moves = await readHistory(ctx, model, { ref: head });
-  }
-  await writeFileAtomic(file, JSON.stringify({ version: HISTORY_CACHE_VERSION, tool: TOOL_VERSION, head, moves })).catch(() => undefined);
-  return moves;
-}
-
 async function modelView(ctx: Context, model: string, at: Date, head: string | null, warnings: string[]): Promise<ModelView> {
   // git runs while the manifests are parsed.
-  const historyRead = cachedHistory(ctx, model, head).then(
+  const historyRead = readHistory(ctx, model).then(
     (moves) => ({ moves, error: null }),
     (e: unknown) => ({ moves: [] as PointerMove[], error: errorView(e, ctx.root) }),
   );

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../src/app/dashboard.js';
+import { readHistory } from '../../src/app/history.js';
 import { openContext } from '../../src/app/context.js';
 import { canaryStart } from '../../src/app/stage-ops.js';
 import { SORT_SCRIPT } from '../../src/dashboard/sort-script.js';
@@ -305,9 +306,10 @@ describe('the pointer history cache', () => {
       const page = readFileSync(join(out, `models/${MODEL}/history.html`), 'utf8');
       return [...page.matchAll(/<tr data-commit="([0-9a-f]{40})" data-kind="([a-z-]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
     };
-    const expected = async () => (await cli(t.dir, 'history', MODEL, '--json')).json().moves.map((m: { commit: string; kind: string }) => `${m.commit} ${m.kind}`);
+    // Uncached: `ref` makes readHistory read git log directly.
+    const expected = async () => (await readHistory(await openContext({ dir: t.dir }), MODEL, { ref: 'HEAD' })).map((m) => `${m.commit} ${m.kind}`);
     expect(await timeline()).toEqual(await expected());
-    expect(existsSync(join(t.dir, `.mlops/cache/dashboard-history-${MODEL}.json`))).toBe(true);
+    expect(existsSync(join(t.dir, `.mlops/cache/history-${MODEL}.json`))).toBe(true);
     // New commits on top: read incrementally.
     await registerFake(t.dir, { seed: 'b' });
     await cli(t.dir, 'canary', 'start', `${MODEL}@v1.1.0`);
