@@ -67,6 +67,12 @@ export const OUTCOME_FIELDS = [
 // the record would change between the append and the shard. With the u flag a paired surrogate
 // is one code point, so this only matches lone halves.
 const LONE_SURROGATE = /\p{Surrogate}/u;
+// Any surrogate at all (paired or not): a cheap pre-test, since almost every field is ASCII.
+const ANY_SURROGATE = /[\ud800-\udfff]/;
+
+function hasLoneSurrogate(v: string): boolean {
+  return ANY_SURROGATE.test(v) && LONE_SURROGATE.test(v);
+}
 
 /**
  * Checks a raw record and returns its normalized form, or the reasons it is invalid (each
@@ -93,7 +99,7 @@ export function checkOutcome(raw: unknown): { ok: true; record: OutcomeRecord } 
   const reasons: string[] = [];
   for (const f of ['task_id', 'domain', 'url', 'action_attempted', 'failure_reason', 'model', 'model_version'] as const) {
     const v = r[f];
-    if (typeof v === 'string' && LONE_SURROGATE.test(v)) reasons.push(`/${f}: is not valid Unicode (lone surrogate)`);
+    if (typeof v === 'string' && hasLoneSurrogate(v)) reasons.push(`/${f}: is not valid Unicode (lone surrogate)`);
   }
   const features: Record<string, FeatureValue> = {};
   if (r.features) {
@@ -107,7 +113,7 @@ export function checkOutcome(raw: unknown): { ok: true; record: OutcomeRecord } 
     for (const k of keys) {
       const v = r.features[k]!;
       if (typeof v === 'number' && !Number.isFinite(v)) reasons.push(`/features/${k}: must be a finite number`);
-      if (typeof v === 'string' && LONE_SURROGATE.test(v)) reasons.push(`/features/${k}: is not valid Unicode (lone surrogate)`);
+      if (typeof v === 'string' && hasLoneSurrogate(v)) reasons.push(`/features/${k}: is not valid Unicode (lone surrogate)`);
       features[k] = v;
     }
   }
