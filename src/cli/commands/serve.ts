@@ -1,5 +1,6 @@
 // `mlops serve`: predictions with the canary split, outcome ingest and export, Prometheus metrics.
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';
 
@@ -10,6 +11,7 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--body-limit <bytes>', 'largest request body', String(4 * 1024 * 1024))
     .option('--no-watch', 'do not reload when deployments.yaml or a manifest changes (the stat poll still runs)')
+    .option('--no-dashboard', 'do not serve the dashboard at /')
     .description('serve the production and canary versions of every model (onnxruntime), with hot reload on git changes')
     .addHelpText(
       'after',
@@ -19,6 +21,7 @@ Endpoints:
   POST /v1/outcomes                 one outcome (JSON) or an NDJSON batch -> the outcome store
   GET  /v1/outcomes?after=C&limit=N the store as NDJSON, with the next cursor
   GET  /metrics  /healthz  /readyz
+  GET  /                            the dashboard (rebuilt on reloads and every 5 minutes)
 
 MLOPS_TOKEN, when set, is the bearer token both outcome endpoints require.
 
@@ -28,7 +31,7 @@ Examples:
 `,
     )
     .action(
-      env.action(async (o: { port: string; host: string; bodyLimit: string; watch: boolean }) => {
+      env.action(async (o: { port: string; host: string; bodyLimit: string; watch: boolean; dashboard: boolean }) => {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MlopsError('INVALID_ARGUMENT', `--port ${o.port} is not a TCP port`, { hint: 'e.g. --port 8080' });
         const bodyLimit = Number(o.bodyLimit);
@@ -37,6 +40,8 @@ Examples:
         const out = env.out();
         const { serve } = await import('../../app/serve.js');
         const json = env.globals().json;
+        const log = (e: object) => void env.io.stderr.write(JSON.stringify(e) + '\n');
+        const site = join(ctx.root, '.mlops', 'dashboard');
         const { server, done } = await serve({
           dir: ctx.root,
           host: o.host,
@@ -45,11 +50,20 @@ Examples:
           watch: o.watch,
           env: env.io.env,
           // Logs are JSON lines on stderr; stdout carries only the start line.
-          log: (e) => void env.io.stderr.write(JSON.stringify(e) + '\n'),
+          log,
+          ...(o.dashboard ? { staticRoot: site } : {}),
         });
+        let live: { close(): Promise<void> } | null = null;
+        if (o.dashboard) {
+          const { startLiveDashboard } = await import('../../app/live-dashboard.js');
+          const d = startLiveDashboard({ root: ctx.root, out: site, log });
+          server.onReload(() => d.trigger());
+          live = d;
+        }
         if (json) out.json({ url: server.url, port: server.port });
         else out.line(`serving ${ctx.root} at ${server.url} (SIGTERM or Ctrl-C to stop)`);
         await done;
+        await live?.close();
       }),
     );
 }
