@@ -79,7 +79,8 @@ export async function collectOutcomes(opts: CollectOptions = {}): Promise<Collec
   const written = await applyCollect(o.dir, prepared);
   let commit: string | null = null;
   if (opts.commit && edits.length) {
-    const repo = await GitRepo.open(o.dir);
+    // Dated by the same clock as the shard, so simulations and tests get stable commits.
+    const repo = await GitRepo.open(o.dir, { clock: opts.now ? () => opts.now! : undefined });
     const name = prepared.summary.shard?.path.split('/').pop() ?? 'datasets.lock';
     commit = await repo.commitFiles({ edits, message: collectMessage(prepared.summary, name) });
   }
