@@ -30,8 +30,12 @@ export { collectOutcomes } from './app/data-collect.js';
 export { dataStatus } from './app/data-status.js';
 export { verifyData } from './app/data-verify.js';
 export { splitOf } from './data/split.js';
-export { parseFeatureSchema, fitFeaturizer, featurize, featurizeMany, featureNames } from './data/features.js';
-export { synthOutcomes } from './data/synth.js';
+export { parseFeatureSchema, fitFeaturizer, featurize, featurizeMany, featureNames, labelsOf, starterFeatureSchema, serializeFittedState, parseFittedState } from './data/features.js';
+export { synthOutcomes, synthOutcomeStream } from './data/synth.js';
+export { readOutcomeStore, readOutcomesPage } from './data/outcome-store.js';
+export { loadDatasetRecords } from './data/dataset.js';
+export { parseLock, serializeLock } from './data/lock.js';
+export { planCollect } from './data/collect.js';
 
 // training
 export * from './train/index.js';
