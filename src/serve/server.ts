@@ -56,6 +56,8 @@ export interface StartServerOptions {
   debounceMs?: number;
   /** onnxruntime intra-op threads per session. Default 1. */
   threads?: number;
+  /** One-record requests of a version scored together per event-loop turn, at most (default 64; 1 = off). */
+  maxBatchRows?: number;
   /** Swapped-out versions kept loaded per model, so a rollback loads nothing. Default 1. */
   keepWarm?: number;
   /** Latency bounds of the canary configuration, added to the response-time histogram's buckets. */
@@ -146,6 +148,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const hooks: PredictHooks = {
     onPrediction: (model, version, route, seconds) => metrics.prediction(model, version, route, seconds),
     onError: (model, version, route, n) => metrics.predictionError(model, version, route, n),
+    maxBatchRows: opts.maxBatchRows,
   };
 
   let closing = false;

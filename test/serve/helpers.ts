@@ -352,8 +352,10 @@ export function parseExposition(text: string): Exposition {
       labels[p[1]!] = p[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     }
     const raw = m[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${i + 1}: bad value ${raw}`);
+    // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case (prom-client writes "Nan").
+    const special = /^([+-]?)(inf|nan)$/i.exec(raw);
+    const value = special ? (special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity) : Number(raw);
+    if (!special && (raw.trim() === '' || Number.isNaN(value))) throw new Error(`line ${i + 1}: bad value ${raw}`);
     const family = m[1]!.replace(/_(bucket|sum|count)$/, '');
     if (!types.has(m[1]!) && !types.has(family)) throw new Error(`line ${i + 1}: sample ${m[1]} has no TYPE`);
     samples.push({ name: m[1]!, labels, value });

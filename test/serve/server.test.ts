@@ -71,10 +71,7 @@ describe('predictions', () => {
       'v1.0.0': { a: trainedArtifact('logistic'), scorer: await loadOnnxModel(trainedArtifact('logistic').onnx) },
       'v1.1.0': { a: trainedArtifact('gbdt'), scorer: await loadOnnxModel(trainedArtifact('gbdt').onnx) },
     };
-    try {
-      const recs = Array.from({ length: 40 }, (_, i) => record(i, { key: `k${i}` }));
-      const r = await postJson(predictUrl(), recs);
-      const preds = r.json().predictions as Array<{ version: 'v1.0.0' | 'v1.1.0'; probability: number }>;
+    const check = async (recs: Array<Record<string, unknown>>, preds: Array<{ version: 'v1.0.0' | 'v1.1.0'; probability: number }>) => {
       expect(new Set(preds.map((p) => p.version)).size).toBe(2);
       for (let i = 0; i < recs.length; i++) {
         const ref = refs[preds[i]!.version];
@@ -82,6 +79,14 @@ describe('predictions', () => {
         const [want] = await ref.scorer.predict({ X: x, n: 1, f: x.length });
         expect(Math.abs(preds[i]!.probability - want!)).toBeLessThan(1e-6);
       }
+    };
+    try {
+      const recs = Array.from({ length: 40 }, (_, i) => record(i, { key: `k${i}` }));
+      const r = await postJson(predictUrl(), recs);
+      await check(recs, r.json().predictions);
+      // Concurrent one-record requests are scored together (dynamic batching): same answers.
+      const singles = await Promise.all(recs.map((rec) => postJson(predictUrl(), rec)));
+      await check(recs, singles.map((x) => x.json()));
     } finally {
       await refs['v1.0.0'].scorer.close();
       await refs['v1.1.0'].scorer.close();
