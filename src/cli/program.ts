@@ -7,7 +7,7 @@ import { TOOL_VERSION } from '../version.js';
 import { Out, type Io } from './io.js';
 import type { Context } from '../app/context.js';
 import { registerRegistryCommands } from './commands/registry.js';
-import { registerExtraCommands } from './commands/index.js';
+import { commandWord, registerExtraCommands } from './commands/index.js';
 
 export interface GlobalOptions {
   repo?: string;
@@ -29,7 +29,7 @@ export interface CommandEnv {
   action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void>;
 }
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+export async function buildProgram(io: Io, setExit: (code: number) => void, argv?: string[]): Promise<Command> {
   const program = new Command('mlops');
   let out: Out | undefined;
   const globals = (): GlobalOptions => {
@@ -87,7 +87,8 @@ Exit status: 0 success, 1 failure, 2 usage or configuration error.
     );
 
   registerRegistryCommands(program, env);
-  registerExtraCommands(program, env);
+  // `canary start|weight|abort` are core; `analyze|check` come with the canary module.
+  await registerExtraCommands(program, env, argv ? commandWord(argv) : undefined);
 
   // Sub-commands inherit output settings and error handling.
   const configure = (cmd: Command) => {
@@ -110,7 +111,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   let exit = 0;
-  const program = buildProgram(io, (c) => (exit = c));
+  const program = await buildProgram(io, (c) => (exit = c), argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;

@@ -3,11 +3,10 @@
 // small spawn helper (plumbing needs stdin, and one helper gives one error mapping). Commits
 // are built on a temporary index and landed with a compare-and-swap of the branch ref, so a
 // failed or concurrent write never leaves a stray commit or a half-edited tree.
-import { spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -50,6 +49,18 @@ export interface TagRef {
 
 const ZERO_OID = '0000000000000000000000000000000000000000';
 
+// Loaded on first use: `mlops get` and `list` never run git, and compiling these built-ins is a
+// measurable share of their start-up.
+let spawnFn: ((cmd: string, args: string[], opts: SpawnOptions) => ChildProcess) | undefined;
+async function spawnGit(args: string[], opts: SpawnOptions): Promise<ChildProcess> {
+  spawnFn ??= (await import('node:child_process')).spawn;
+  return spawnFn('git', args, opts);
+}
+
+async function tempSuffix(): Promise<string> {
+  return (await import('node:crypto')).randomBytes(4).toString('hex');
+}
+
 async function loadIsoGit() {
   const mod = await import('isomorphic-git');
   return mod.default;
@@ -91,28 +102,28 @@ export class GitRepo {
   }
 
   /** Runs git with optional stdin. Never throws on a non-zero exit: callers decide. */
-  run(args: string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<GitResult> {
+  async run(args: string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<GitResult> {
+    const dated = this.clock ? { GIT_AUTHOR_DATE: this.clock().toISOString(), GIT_COMMITTER_DATE: this.clock().toISOString() } : {};
+    const child = await spawnGit(args, {
+      cwd: this.dir,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...dated, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     return new Promise((resolvePromise, reject) => {
-      const dated = this.clock ? { GIT_AUTHOR_DATE: this.clock().toISOString(), GIT_COMMITTER_DATE: this.clock().toISOString() } : {};
-      const child = spawn('git', args, {
-        cwd: this.dir,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...dated, ...opts.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.stdout!.on('data', (d: Buffer) => out.push(d));
+      child.stderr!.on('data', (d: Buffer) => err.push(d));
       child.on('error', (e) =>
         reject(new MlopsError('GIT_FAILED', `cannot run git: ${e.message}`, { cause: e, hint: 'Install git 2.30 or later and put it on PATH.' })),
       );
       child.on('close', (code) =>
         resolvePromise({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
       );
-      child.stdin.on('error', () => {
+      child.stdin!.on('error', () => {
         // git may exit before reading stdin; the exit code tells what happened
       });
-      child.stdin.end(opts.input ?? '');
+      child.stdin!.end(opts.input ?? '');
     });
   }
 
@@ -233,13 +244,13 @@ export class GitRepo {
     const unique = [...new Set(oids)];
     const result = new Map<string, Buffer>();
     if (unique.length === 0) return result;
+    const child = await spawnGit(['cat-file', '--batch'], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     const r = await new Promise<Buffer>((res, rej) => {
-      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.stdout!.on('data', (d: Buffer) => chunks.push(d));
       child.on('error', rej);
       child.on('close', () => res(Buffer.concat(chunks)));
-      child.stdin.end(unique.join('\n') + '\n');
+      child.stdin!.end(unique.join('\n') + '\n');
     });
     let pos = 0;
     for (const oid of unique) {
@@ -314,7 +325,7 @@ export class GitRepo {
 
   /** Builds a commit of `parent`'s tree plus `edits` on a temporary index; moves no ref. */
   private async buildCommit(parent: string | null, edits: FileEdit[], message: string): Promise<string> {
-    const index = join(this.gitdir, `mlops-index-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const index = join(this.gitdir, `mlops-index-${process.pid}-${await tempSuffix()}`);
     const env = { GIT_INDEX_FILE: index };
     try {
       if (parent) await this.runOk(['read-tree', parent], { env });
