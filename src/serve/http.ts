@@ -31,10 +31,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
   MODEL_NOT_READY: 503,
   NO_PRODUCTION: 503,
-  SHUTTING_DOWN: 503,
 };
 
 export function statusOf(e: MlopsError): number {

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
-import { MlopsError } from '../errors.js';
+import { MlopsError, type ErrorCode } from '../errors.js';
 import { getFeedbackCollector, type FeedbackCollector } from '../data/collector.js';
 import { outcomeToJson } from '../data/outcome.js';
 import { readOutcomesPage } from '../data/outcome-store.js';
@@ -431,8 +431,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const code = status === 408 ? 'REQUEST_TIMEOUT' : status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
-    const body = JSON.stringify({ error: { code, message: status === 408 ? 'the request did not arrive in time' : `malformed request (${err.code ?? 'parse error'})` } });
+    const code: ErrorCode = status === 408 ? 'REQUEST_TIMEOUT' : 'REQUEST_INVALID';
+    const message = status === 408 ? 'the request did not arrive in time' : status === 431 ? 'the request headers are too large' : `malformed request (${err.code ?? 'parse error'})`;
+    const body = JSON.stringify({ error: { code, message } });
     socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 

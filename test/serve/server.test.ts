@@ -329,6 +329,7 @@ describe('limits, auth and slow clients', () => {
       sock.on('error', reject);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('REQUEST_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await postJson(`${t.url}/v1/models/${M}/predict`, record(1))).status).toBe(200);
   });
