@@ -21,7 +21,7 @@ import { syncTags } from './tags-sync.js';
 import { listVersions } from './read.js';
 import { synthToStore } from './data-synth.js';
 import { synthOutcomes } from '../data/synth.js';
-import { seededRandom } from '../canary/simulate.js';
+import { seededRandom } from '../util/random.js';
 import { LocalForge } from '../forge/local.js';
 import { fileAlertState } from '../alerts/state.js';
 import { createSummaryNotifier } from '../alerts/summary.js';

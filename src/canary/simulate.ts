@@ -2,6 +2,7 @@
 // SPEC 6.4 split, and each version answers with its own success, error and latency behaviour.
 // Pure and deterministic for a seed; the demo and tests write its records through the collector,
 // the decision benchmark folds them directly.
+import { seededRandom } from '../util/random.js';
 import { MlopsError } from '../errors.js';
 import { routeKey } from './route.js';
 
@@ -54,39 +55,7 @@ export interface SimulatedOutcome {
 const ACTIONS = ['blog_comment', 'forum_post', 'guest_post', 'directory_submission', 'profile_link'];
 const Z95 = 1.6448536269514722;
 
-/** sfc32: a small, fast generator with a 128-bit state; good enough for simulation, not for secrets. */
-export function seededRandom(seed: number): () => number {
-  // Every state word comes from splitmix32 of the seed, so neighbouring seeds (run 1, run 2, ...)
-  // start from unrelated states rather than states differing in one word.
-  let z = seed | 0;
-  const splitmix = () => {
-    z = (z + 0x9e3779b9) | 0;
-    let t = z ^ (z >>> 16);
-    t = Math.imul(t, 0x21f0aaad);
-    t ^= t >>> 15;
-    t = Math.imul(t, 0x735a2d97);
-    return (t ^ (t >>> 15)) | 0;
-  };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
-  const next = () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 15; i++) next(); // mix the seed in
-  return next;
-}
+export { seededRandom } from '../util/random.js';
 
 /**
  * Yields outcome records in arrival order. A record's timestamp is its arrival plus its execution

@@ -5,6 +5,7 @@
 // authority sweet spot for guest posts, forum moderation at night, comment-closed old pages,
 // directories that want https, weekend editors), plus noise, errors, timeouts and latencies.
 // A drift knob changes several of those rules after a date. Same options, same records. Pure.
+import { seededRandom } from '../util/random.js';
 import type { OutcomeRecord, OutcomeResult } from './outcome.js';
 
 export const ACTIONS = [
@@ -45,31 +46,6 @@ export interface SynthOptions {
   modelVersion?: string | null;
   /** Prefix of task_ids (default `syn-<seed>`); ids are `<prefix>-<index>`. */
   idPrefix?: string;
-}
-
-/** sfc32 seeded through splitmix32: fast, good enough statistically, identical on every platform. */
-export function seededRandom(seed: number): () => number {
-  let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  const sm = () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = sm();
-  let b = sm();
-  let c = sm();
-  let d = sm();
-  return () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
 }
 
 function normal(rand: () => number): number {
@@ -153,6 +129,8 @@ function makeDomains(rand: () => number, count: number): Domain[] {
 }
 
 /** `count` records; returns normalized OutcomeRecords (timestamps in the canonical UTC form). */
+export { seededRandom };
+
 export function synthOutcomes(opts: SynthOptions): OutcomeRecord[] {
   const out: OutcomeRecord[] = [];
   for (const r of synthOutcomeStream(opts)) out.push(r);

@@ -1,5 +1,6 @@
-// A small seeded PRNG (xoshiro128**, seeded through splitmix32) so that subsampling and binning
-// samples depend on the seed alone: same seed, same model bytes, in any Node version.
+// A small seeded PRNG (xoshiro128**, seeded through the shared splitmix32) so that subsampling
+// and binning samples depend on the seed alone: same seed, same model bytes, in any Node version.
+import { splitmix32 } from '../util/random.js';
 
 export interface Rng {
   /** Uniform 32-bit unsigned integer. */
@@ -9,14 +10,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  const splitmix = (): number => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
+  const splitmix = splitmix32(seed);
   let s0 = splitmix();
   let s1 = splitmix();
   let s2 = splitmix();
