@@ -50,6 +50,11 @@ export { simulateCanary } from './canary/simulate.js';
 export { analyzeCanary, checkCanary, type CanaryAnalysis, type CheckResult } from './app/canary-check.js';
 export { metricSourceFromConfig } from './metrics/from-config.js';
 
+// serving
+export { startServer, type StartServerOptions, type RunningServer } from './serve/server.js';
+export { serve, type ServeOptions, type Serving } from './app/serve.js';
+export { collectRemote, collectFromRemotes, type SourcePull } from './app/collect-remote.js';
+
 // forge and alerts
 export * from './forge/index.js';
 export * from './alerts/index.js';

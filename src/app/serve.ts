@@ -1,4 +1,4 @@
-// Use case: `mlops serve`, the server with the registry's configuration, MLOPS_TOKEN and a
+// Use case: `mlops serve`, the server with the registry's configuration, its bearer token and a
 // graceful stop on SIGTERM/SIGINT.
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ export interface SignalSource {
 export interface ServeOptions extends Omit<StartServerOptions, 'dir' | 'responseTimeBounds'> {
   /** Registry directory (default: current directory). */
   dir?: string;
-  /** Environment for MLOPS_TOKEN (default process.env); `token` wins when given. */
+  /** Environment for MLOPS_SERVE_TOKEN / MLOPS_TOKEN (default process.env); `token` wins when given. */
   env?: NodeJS.ProcessEnv;
   /** Stop gracefully on SIGTERM and SIGINT from here (default process; null = no handlers). */
   signals?: SignalSource | null;
@@ -36,7 +36,8 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   }
   const { config } = await loadConfig({ dir });
   const env = opts.env ?? process.env;
-  const token = opts.token !== undefined ? opts.token : env.MLOPS_TOKEN || null;
+  // MLOPS_SERVE_TOKEN keeps the replicas' token apart from the GitHub token CI calls MLOPS_TOKEN.
+  const token = opts.token !== undefined ? opts.token : env.MLOPS_SERVE_TOKEN || env.MLOPS_TOKEN || null;
   const server = await startServer({
     ...opts,
     dir,

@@ -23,7 +23,7 @@ Endpoints:
   GET  /metrics  /healthz  /readyz
   GET  /                            the dashboard (rebuilt on reloads and every 5 minutes)
 
-MLOPS_TOKEN, when set, is the bearer token both outcome endpoints require.
+MLOPS_SERVE_TOKEN (else MLOPS_TOKEN), when set, is the bearer token both outcome endpoints require.
 
 Examples:
   $ mlops serve --port 8080
