@@ -99,6 +99,20 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('prefers MLOPS_SERVE_TOKEN, so CI can keep MLOPS_TOKEN for GitHub', async () => {
+    const t = await one.clone();
+    const { server, done } = await serve({ dir: t.dir, signals: null, pollIntervalMs: 0, env: { MLOPS_SERVE_TOKEN: 'serve', MLOPS_TOKEN: 'github' } });
+    try {
+      const post = (auth: string) =>
+        fetch(`${server.url}/v1/outcomes`, { method: 'POST', body: JSON.stringify(outcome(10)), headers: { 'content-type': 'application/json', authorization: auth } });
+      expect((await post('Bearer github')).status).toBe(401);
+      expect((await post('Bearer serve')).status).toBe(200);
+    } finally {
+      await server.close();
+      await done;
+    }
+  });
+
   it('refuses a folder that is not a registry', async () => {
     await expect(serve({ dir: '/', signals: null })).rejects.toMatchObject({ code: 'NOT_A_REGISTRY' });
   });
