@@ -38,18 +38,10 @@ export function tempDir(prefix = 'mlops-test-'): string {
   return dir;
 }
 
-/** A fresh repository on branch main with local identity config; optional first commit of `files`. */
-export function gitdir(files?: Record<string, string | Buffer>, opts: { bare?: boolean } = {}): TestRepo {
-  const dir = tempDir();
+/** The TestRepo handle of an existing working tree (no init, no config). */
+export function repoAt(dir: string): TestRepo {
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  git('init', '-q', ...(opts.bare ? ['--bare'] : []), '-b', 'main');
-  if (!opts.bare) {
-    git('config', 'user.name', 'Test User');
-    git('config', 'user.email', 'user@example.test');
-    git('config', 'commit.gpgsign', 'false');
-    git('config', 'tag.gpgsign', 'false');
-  }
   const repo: TestRepo = {
     dir,
     git,
@@ -70,6 +62,23 @@ export function gitdir(files?: Record<string, string | Buffer>, opts: { bare?: b
     tags: () => git('tag', '--list').split('\n').filter(Boolean),
     count: () => Number(git('rev-list', '--count', 'HEAD').trim()),
   };
+  return repo;
+}
+
+/** Local identity and no signing, so tests never depend on the user's git configuration. */
+export function configureTestIdentity(repo: TestRepo): void {
+  repo.git('config', 'user.name', 'Test User');
+  repo.git('config', 'user.email', 'user@example.test');
+  repo.git('config', 'commit.gpgsign', 'false');
+  repo.git('config', 'tag.gpgsign', 'false');
+}
+
+/** A fresh repository on branch main with local identity config; optional first commit of `files`. */
+export function gitdir(files?: Record<string, string | Buffer>, opts: { bare?: boolean } = {}): TestRepo {
+  const dir = tempDir();
+  const repo = repoAt(dir);
+  repo.git('init', '-q', ...(opts.bare ? ['--bare'] : []), '-b', 'main');
+  if (!opts.bare) configureTestIdentity(repo);
   if (files) repo.commit('initial', files);
   return repo;
 }

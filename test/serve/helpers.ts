@@ -1,12 +1,11 @@
 // Builders for serving tests: real models (trained here, exported to ONNX with their fitted
 // feature state), a registry repository holding them, and a Prometheus text parser.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { GIT_ENV, gitdir, tempDir, type TestRepo } from '../helpers/gitdir.js';
+import { join } from 'node:path';
+import { configureTestIdentity, gitdir, repoAt, tempDir, type TestRepo } from '../helpers/gitdir.js';
 import { ctxOf } from '../helpers/registry.js';
 import { registerVersion } from '../../src/app/register.js';
 import { canaryStart, promote } from '../../src/app/stage-ops.js';
@@ -115,33 +114,9 @@ export interface SuiteRepo extends TestRepo {
  */
 export function suiteRepo(files: Record<string, string | Buffer>): SuiteRepo {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'mlops-serve-')));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.name', 'Test User');
-  git('config', 'user.email', 'user@example.test');
-  git('config', 'commit.gpgsign', 'false');
-  git('config', 'tag.gpgsign', 'false');
-  const repo: SuiteRepo = {
-    dir,
-    git,
-    write(fs) {
-      for (const [p, c] of Object.entries(fs)) {
-        mkdirSync(dirname(join(dir, p)), { recursive: true });
-        writeFileSync(join(dir, p), c);
-      }
-    },
-    commit(message, fs) {
-      if (fs) repo.write(fs);
-      git('add', '-A');
-      git('commit', '-q', '--allow-empty', '-m', message);
-      return repo.head();
-    },
-    head: () => git('rev-parse', 'HEAD').trim(),
-    status: () => git('status', '--porcelain'),
-    tags: () => git('tag', '--list').split('\n').filter(Boolean),
-    count: () => Number(git('rev-list', '--count', 'HEAD').trim()),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const repo: SuiteRepo = { ...repoAt(dir), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  repo.git('init', '-q', '-b', 'main');
+  configureTestIdentity(repo);
   repo.commit('initial', files);
   return repo;
 }
@@ -216,32 +191,9 @@ export function repoTemplate(build: (t: SuiteRepo) => Promise<unknown>): { clone
         return t;
       })();
       const src = await template;
-      const dir = tempDir('mlops-serve-clone-');
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      git('clone', '-q', src.dir, '.');
-      git('config', 'user.name', 'Test User');
-      git('config', 'user.email', 'user@example.test');
-      git('config', 'commit.gpgsign', 'false');
-      const repo: TestRepo = {
-        dir,
-        git,
-        write(fs) {
-          for (const [p, c] of Object.entries(fs)) {
-            mkdirSync(dirname(join(dir, p)), { recursive: true });
-            writeFileSync(join(dir, p), c);
-          }
-        },
-        commit(message, fs) {
-          if (fs) repo.write(fs);
-          git('add', '-A');
-          git('commit', '-q', '--allow-empty', '-m', message);
-          return repo.head();
-        },
-        head: () => git('rev-parse', 'HEAD').trim(),
-        status: () => git('status', '--porcelain'),
-        tags: () => git('tag', '--list').split('\n').filter(Boolean),
-        count: () => Number(git('rev-list', '--count', 'HEAD').trim()),
-      };
+      const repo = repoAt(tempDir('mlops-serve-clone-'));
+      repo.git('clone', '-q', src.dir, '.');
+      configureTestIdentity(repo);
       return repo;
     },
     remove() {
