@@ -138,4 +138,3 @@ export async function getStage(ctx: Context, opts: { model?: string; stage: 'pro
   };
 }
 
-export { loadModelState };

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { MlopsError } from '../errors.js';
 import { sha256File, sha256Hex } from '../util/hash.js';
-import { parseAndValidateYaml } from '../util/validate.js';
+import { readLock } from '../data/read-lock.js';
 import { LOCK_FILE, schemaFile } from '../registry/paths.js';
 import { planRegister, type ArtifactInput, type RegisterRequest } from '../registry/plans.js';
 import { describePlan } from '../registry/plan.js';
@@ -56,11 +56,8 @@ async function readArtifact(input: string | ArtifactInput, root: string): Promis
 
 /** A dataset is a name from datasets.lock (the merged set's hash) or a file hashed as it is. */
 export async function resolveDataset(root: string, dataset: string): Promise<ManifestDoc['dataset']> {
-  const lockPath = join(root, LOCK_FILE);
-  if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(dataset) && statOrNull(lockPath)) {
-    const lock = parseAndValidateYaml<{ datasets: Record<string, { shards: unknown[]; merged: { sha256: string; rows: number } }> }>(
-      await readFile(lockPath, 'utf8'), LOCK_FILE, 'dataset-lock', 'LOCK_INVALID');
-    const entry = lock.datasets[dataset];
+  if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(dataset)) {
+    const entry = (await readLock(root)).lock.datasets[dataset];
     if (entry) return { name: dataset, sha256: entry.merged.sha256, rows: entry.merged.rows, shards: entry.shards.length };
   }
   const path = resolve(root, dataset);

@@ -224,21 +224,6 @@ export class GitRepo {
     return parseLog(r.stdout, path);
   }
 
-  /** Commits reachable from ref, newest first (no diff). */
-  async log(opts: { ref?: string; firstParent?: boolean; maxCount?: number; paths?: string[] } = {}): Promise<LogEntry[]> {
-    const args = ['log', '--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f'];
-    if (opts.firstParent) args.push('--first-parent');
-    if (opts.maxCount) args.push(`--max-count=${opts.maxCount}`);
-    args.push(opts.ref ?? 'HEAD');
-    if (opts.paths) args.push('--', ...opts.paths);
-    const r = await this.run(args);
-    if (r.code !== 0) {
-      if (/does not have any commits|unknown revision|bad default revision/.test(r.stderr)) return [];
-      throw gitError(args, r);
-    }
-    return parseLog(r.stdout, null);
-  }
-
   /** Reads many blobs in one git process. */
   async readBlobs(oids: string[]): Promise<Map<string, Buffer>> {
     const unique = [...new Set(oids)];
@@ -264,13 +249,6 @@ export class GitRepo {
       pos += size + 1;
     }
     return result;
-  }
-
-  /** First commit (oldest) on the first-parent line of `ref` whose change added `path`. */
-  async firstCommitAdding(path: string, ref: string): Promise<string | null> {
-    const r = await this.run(['log', '--first-parent', '--reverse', '--diff-filter=A', '--format=%H', ref, '--', path]);
-    if (r.code !== 0) return null;
-    return r.stdout.split('\n').find((l) => l.length === 40) ?? null;
   }
 
   /** Whether `path` exists in the tree of `commit`. */
@@ -405,10 +383,6 @@ export class GitRepo {
   /** Creates an annotated tag; fails when it exists. */
   async createTag(name: string, commit: string, message: string): Promise<void> {
     await this.runOk(['tag', '-a', name, commit, '-F', '-'], { input: message });
-  }
-
-  async deleteTag(name: string): Promise<void> {
-    await this.run(['tag', '-d', name]);
   }
 
   async push(remote: string, refspecs: string[], opts: { force?: boolean; atomic?: boolean } = {}): Promise<void> {

@@ -375,7 +375,7 @@ export function planRollbackFollowUp(
   const entry = entryOf(state, req.version);
   if (req.keepActive) {
     if (!req.decision) return null;
-    return planMetricsLike(state, entry.manifest, withDecision(entry.manifest, req.decision), 'metrics', 'record the rollback decision');
+    return planMetricsLike(state, withDecision(entry.manifest, req.decision), 'metrics', 'record the rollback decision');
   }
   const d = state.deployments;
   const edits = [];
@@ -397,9 +397,8 @@ export function planRollbackFollowUp(
 
 // ---------------------------------------------------------------- lifecycle and metrics
 
-function planMetricsLike(state: ModelState, before: ManifestDoc, after: ManifestDoc, action: 'metrics', summary: string): Plan {
+function planMetricsLike(state: ModelState, after: ManifestDoc, action: 'metrics', summary: string): Plan {
   const model = state.model.name;
-  void before;
   return {
     model,
     action,
@@ -471,5 +470,5 @@ export function planMetrics(state: ModelState, req: { version: string; metrics: 
     }
   }
   const manifest: ManifestDoc = { ...entry.manifest, observed: { ...entry.manifest.observed, metrics: { at: now, ...req.metrics } } };
-  return planMetricsLike(state, entry.manifest, manifest, 'metrics', 'record runtime metrics');
+  return planMetricsLike(state, manifest, 'metrics', 'record runtime metrics');
 }
