@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import type { FileEdit } from '../git/repo.js';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { DigestTable, hash32 } from './digest-table.js';
+import { DigestTable, hash32, hash32Bytes } from './digest-table.js';
 import { mergeSources, compareEntries, sortEntry, rowEntry, sameKey, type SortEntry, type SortedSource } from './sort-entry.js';
 import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock, type DatasetLock, type LockShard, type MergeStrategy } from './lock.js';
 import { applyStrategy, hashRows, shardSource } from './merged.js';
@@ -123,16 +123,24 @@ class Classifier {
 
   /** Whether a canonical row is a candidate for the new shard (else it is counted as dropped). */
   accept(row: string): boolean {
+    return this.acceptRow(rowTaskId(row), timestampMs(row), row, null, 0, 0);
+  }
+
+  /** accept() of the row data[start, end) (UTF-8, with its LF) whose timestamp and task_id are known. */
+  acceptBytes(data: Buffer, start: number, end: number, t: number, id: string): boolean {
+    return this.acceptRow(id, t, null, data, start, end);
+  }
+
+  /** The row is given as text or as bytes; its hash is only needed for a sealed task_id. */
+  private acceptRow(id: string, t: number, row: string | null, data: Buffer | null, start: number, end: number): boolean {
     this.read++;
-    const id = rowTaskId(row);
-    const t = timestampMs(row);
     this.lastT = t;
     this.lastId = id;
     let update = 0;
     if (this.sealed.size) {
       const s = this.sealed.tasks.find(id);
       if (s >= 0) {
-        if (this.sealed.hasRowAt(s, id, row)) {
+        if (this.sealed.hasHashAt(s, id, row !== null ? hash32(row) : hash32Bytes(data!, start, end))) {
           this.sealedCount++;
           return false;
         }
@@ -299,9 +307,8 @@ export class SealedIndex {
     }
   }
 
-  /** Whether this exact row of the task at `slot` is sealed. */
-  hasRowAt(slot: number, id: string, row: string): boolean {
-    const h = hash32(row);
+  /** Whether the row with hash32 `h` of the task at `slot` is sealed. */
+  hasHashAt(slot: number, id: string, h: number): boolean {
     return this.tasks.flagsAt(slot) & MULTI ? this.versions.get(id)!.has(h) : this.tasks.auxAt(slot) === h;
   }
 }
@@ -376,23 +383,19 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
   const sorter = new RowSorter({ tmpDir: tmp, chunkRows: opts.chunkRows, expectedBytes: Math.ceil(inStore * 0.65) });
   const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
   let keepStaged = false;
+  let keep = new Uint32Array(0); // indices of the candidates of a chunk
   try {
     const stats = await scanStoreRows({
       dir: opts.dir,
       onWarning: opts.onWarning,
       workers: opts.workers,
       rangeBytes: opts.rangeBytes,
-      onRows: async (rows) => {
-        const ts: number[] = [];
-        const ids: string[] = [];
-        const keep: string[] = [];
-        for (const row of rows) {
-          if (!c.accept(row)) continue;
-          ts.push(c.lastT);
-          ids.push(c.lastId);
-          keep.push(row);
-        }
-        sorter.pushMany(ts, ids, keep);
+      onChunk: async (ch) => {
+        if (keep.length < ch.n) keep = new Uint32Array(Math.max(ch.n, keep.length * 2));
+        const { data, off, t, ids } = ch;
+        let k = 0;
+        for (let i = 0; i < ch.n; i++) if (c.acceptBytes(data, off[i]!, off[i + 1]!, t[i]!, ids[i]!)) keep[k++] = i;
+        sorter.pushRows(data, off, t, ids, keep, k);
         await sorter.spillIfFull();
       },
     });
@@ -618,8 +621,8 @@ export async function countNewOutcomes(opts: { dir: string; dataset: string; mer
     dir: opts.dir,
     onWarning: opts.onWarning,
     workers: opts.workers,
-    onRows: (rows) => {
-      for (const row of rows) c.classify(row);
+    onChunk: ({ n, data, off, t, ids }) => {
+      for (let i = 0; i < n; i++) c.acceptBytes(data, off[i]!, off[i + 1]!, t[i]!, ids[i]!);
     },
   });
   // A task is new once, however many versions the store holds; flag 1 marks an update.

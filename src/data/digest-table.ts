@@ -6,6 +6,7 @@
 // different task_ids share a digest with probability about n^2 / 2^65: about 3e-8 for a million
 // task_ids, 3e-6 for ten million. The consequence of such a collision is one record treated as
 // already seen; we accept that bound rather than keep every task_id in memory.
+import { isUtf8 } from 'node:buffer';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -32,6 +33,49 @@ function fmix(h: number): number {
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * hash32 of the UTF-8 text buf[start, end), without decoding it to a string: FNV-1a over the
+ * UTF-16 units the text decodes to, so it equals hash32(buf.toString('utf8', start, end)).
+ * Collect hashes rows as bytes, the pure planner as strings; both must agree.
+ */
+export function hash32Bytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return hash32Utf8(buf, i, end, h, start);
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function hash32Utf8(buf: Uint8Array, i: number, end: number, h: number, start: number): number {
+  // Invalid UTF-8 decodes to U+FFFD by rules not worth repeating here: hash the decoded string.
+  if (!isUtf8(buf.subarray(i, end))) return hash32(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
+  while (i < end) {
+    const b = buf[i]!;
+    let cp: number;
+    if (b < 0x80) {
+      cp = b;
+      i++;
+    } else if (b < 0xe0) {
+      cp = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
+      i += 2;
+    } else if (b < 0xf0) {
+      cp = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f);
+      i += 3;
+    } else {
+      cp = ((b & 0x07) << 18) | ((buf[i + 1]! & 0x3f) << 12) | ((buf[i + 2]! & 0x3f) << 6) | (buf[i + 3]! & 0x3f);
+      i += 4;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      h = Math.imul(h ^ (0xd800 + (cp >> 10)), 0x01000193);
+      h = Math.imul(h ^ (0xdc00 + (cp & 0x3ff)), 0x01000193);
+    } else h = Math.imul(h ^ cp, 0x01000193);
+  }
   return h >>> 0;
 }
 

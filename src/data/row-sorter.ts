@@ -39,10 +39,23 @@ function timestampOfBytes(b: Buffer, at: number): number {
   return Date.UTC(year, digitsAt(b, at + 5, 2) - 1, digitsAt(b, at + 8, 2), digitsAt(b, at + 11, 2), digitsAt(b, at + 14, 2), digitsAt(b, at + 17, 2), digitsAt(b, at + 20, 3));
 }
 
-/** task_id of a row given as bytes (decodes only the start of the row). */
-function idOfBytes(b: Buffer, start: number, end: number): string {
-  // The task_id ends at the first comma after it unless quoted; 600 bytes covers any valid one.
-  return rowTaskId(b.toString('utf8', start, Math.min(end, start + 25 + 600)));
+/** task_id of a row given as bytes (decodes only the task_id when it is plain). */
+export function idOfBytes(b: Buffer, start: number, end: number): string {
+  const s = start + 25;
+  const f = b[s];
+  if (f !== 34 /* " */ && f !== 39 /* ' */) {
+    // Unquoted and without the formula mark: the bytes up to the next comma are the task_id.
+    let ascii = true;
+    let i = s;
+    for (; i < end; i++) {
+      const c = b[i]!;
+      if (c === 44 || c === 10) break;
+      if (c >= 0x80) ascii = false;
+    }
+    if (i < end && b[i] === 44) return b.toString(ascii ? 'latin1' : 'utf8', s, i);
+  }
+  // Quoted (doubled quotes inside) or marked: decode the row as text, whatever its length.
+  return rowTaskId(b.toString('utf8', start, end));
 }
 
 function compareIds(a: string, b: string): number {
@@ -109,28 +122,36 @@ export class RowSorter {
   }
 
   /**
-   * Adds many rows with one UTF-8 encoding call (per-row Buffer writes cost more than the
-   * encoding itself). Byte offsets come from the character lengths when the text is ASCII.
+   * Adds the rows keep[0..k) of a chunk (row i is data[off[i], off[i + 1])). Rows that lie next to
+   * each other are copied as one range: most of a store's rows are kept, so this is a few large
+   * copies per chunk rather than one per row.
    */
-  pushMany(ts: ArrayLike<number>, ids: string[], rows: string[]): void {
-    if (rows.length === 0) return;
-    const text = rows.length === 1 ? rows[0]! : rows.join('');
-    if (this.used + text.length * 3 > this.arena.length) this.growArena(this.used + text.length * 3);
-    while (this.n + rows.length > this.t.length) this.growIndex();
-    const written = this.arena.write(text, this.used, 'utf8');
-    const ascii = written === text.length;
-    let at = this.used;
-    for (let k = 0; k < rows.length; k++) {
-      const l = ascii ? rows[k]!.length : Buffer.byteLength(rows[k]!, 'utf8');
-      this.t[this.n] = ts[k]!;
-      this.off[this.n] = at;
-      this.len[this.n] = l;
-      this.ids[this.n] = ids[k]!;
-      at += l;
-      this.n++;
+  pushRows(data: Buffer, off: Uint32Array, t: Float64Array, ids: string[], keep: Uint32Array, k: number): void {
+    if (k === 0) return;
+    let bytes = 0;
+    for (let j = 0; j < k; j++) bytes += off[keep[j]! + 1]! - off[keep[j]!]!;
+    if (this.used + bytes > this.arena.length) this.growArena(this.used + bytes);
+    while (this.n + k > this.t.length) this.growIndex();
+    let j = 0;
+    while (j < k) {
+      const first = keep[j]!;
+      let last = first;
+      while (j + 1 < k && keep[j + 1] === last + 1) {
+        last++;
+        j++;
+      }
+      const base = this.used - off[first]!;
+      for (let i = first; i <= last; i++) {
+        this.t[this.n] = t[i]!;
+        this.off[this.n] = base + off[i]!;
+        this.len[this.n] = off[i + 1]! - off[i]!;
+        this.ids[this.n] = ids[i]!;
+        this.n++;
+      }
+      this.used += data.copy(this.arena, this.used, off[first]!, off[last + 1]!);
+      j++;
     }
-    this.used += written;
-    this.count += rows.length;
+    this.count += k;
   }
 
   async spillIfFull(): Promise<void> {

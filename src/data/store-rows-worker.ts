@@ -1,10 +1,14 @@
 // Worker thread of store-rows.ts: turns byte ranges of the outcome store into canonical rows.
 import { parentPort } from 'node:worker_threads';
-import { parseRange, type RangeJob } from './store-rows.js';
+import { parseRange, toMessage, type RangeJob } from './store-rows.js';
 
 parentPort!.on('message', (job: RangeJob) => {
-  parseRange(job, true).then(
-    (result) => parentPort!.postMessage(result),
+  parseRange(job).then(
+    (chunk) => {
+      // The row bytes and arrays move to the main thread without a copy.
+      const { message, transfer } = toMessage(chunk);
+      parentPort!.postMessage(message, transfer);
+    },
     (e: unknown) => {
       // An unreadable range fails the whole scan: rethrown in the main thread via 'error'.
       setImmediate(() => {
