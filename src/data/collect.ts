@@ -25,6 +25,7 @@ import type { FileEdit } from '../git/repo.js';
 import { MlopsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { DigestTable, hash32, hash32Bytes } from './digest-table.js';
+import { indexSealed, SealedIndex } from './sealed-index.js';
 import { mergeSources, compareEntries, sortEntry, rowEntry, sameKey, type SortEntry, type SortedSource } from './sort-entry.js';
 import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock, type DatasetLock, type LockShard, type MergeStrategy } from './lock.js';
 import { applyStrategy, hashRows, shardSource } from './merged.js';
@@ -36,6 +37,8 @@ import { readLock } from './read-lock.js';
 import { outcomeToRow, rowTaskId, SHARD_HEADER, SHARD_SCHEMA, shardPath, timestampMs } from './shard.js';
 import { ShardRowReader } from './shard-reader.js';
 import { hashFile } from './hash-file.js';
+
+export { SealedIndex } from './sealed-index.js';
 
 export interface DroppedSummary {
   /** Exact copies among the new records (beyond the first). */
@@ -266,61 +269,6 @@ class Classifier {
     const slot = this.fresh.find(e.id);
     return slot >= 0 && this.fresh.flagsAt(slot) === 1;
   }
-}
-
-const MULTI = 2;
-
-/**
- * What is sealed already: per task_id (64-bit digest) its latest timestamp and a 32-bit hash of
- * its row. A task sealed more than once (dedupe updates, rare) keeps the hashes of all its rows
- * in a small side map. Exact copies are recognised by (task_id, row hash): a false match needs
- * two versions of the same task_id with equal 32-bit hashes.
- */
-export class SealedIndex {
-  readonly tasks: DigestTable;
-  private readonly versions = new Map<string, Set<number>>();
-
-  constructor(expected: number) {
-    this.tasks = new DigestTable(expected);
-  }
-
-  get size(): number {
-    return this.tasks.size;
-  }
-
-  add(row: string): void {
-    const id = rowTaskId(row);
-    const t = timestampMs(row);
-    const h = hash32(row);
-    const tasks = this.tasks;
-    const slot = tasks.insert(id);
-    if (tasks.inserted) {
-      tasks.setValueAt(slot, t);
-      tasks.setAuxAt(slot, h);
-      return;
-    }
-    if (tasks.valueAt(slot) < t) tasks.setValueAt(slot, t);
-    if (tasks.flagsAt(slot) & MULTI) this.versions.get(id)!.add(h);
-    else {
-      this.versions.set(id, new Set([tasks.auxAt(slot), h]));
-      tasks.setFlagsAt(slot, tasks.flagsAt(slot) | MULTI);
-    }
-  }
-
-  /** Whether the row with hash32 `h` of the task at `slot` is sealed. */
-  hasHashAt(slot: number, id: string, h: number): boolean {
-    return this.tasks.flagsAt(slot) & MULTI ? this.versions.get(id)!.has(h) : this.tasks.auxAt(slot) === h;
-  }
-}
-
-/** Indexes a dataset's sealed rows, verifying every shard on the way. */
-async function indexSealed(dir: string, shards: LockShard[]): Promise<SealedIndex> {
-  const index = new SealedIndex(shards.reduce((n, s) => n + s.rows, 0));
-  for (const s of shards) {
-    const reader = ShardRowReader.forEntry(dir, s);
-    for (let b = await reader.next(); b; b = await reader.next()) for (const row of b) index.add(row);
-  }
-  return index;
 }
 
 /** `2026-11-22T02:00:04Z`: the lock's created_at (seconds are enough for an audit trail). */

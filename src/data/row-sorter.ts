@@ -13,7 +13,7 @@
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { compareText, rowTaskId } from './shard.js';
+import { compareText, rowTaskId, timestampMs } from './shard.js';
 
 /** Rows in canonical order: row i is data[off[i] .. off[i + 1]). */
 export interface RowBatch {
@@ -32,11 +32,17 @@ function digitsAt(b: Buffer, at: number, len: number): number {
   return n;
 }
 
-/** Milliseconds of the canonical timestamp at the start of a row's bytes. */
-function timestampOfBytes(b: Buffer, at: number): number {
-  const year = digitsAt(b, at, 4);
-  if (year < 100) return Date.parse(b.toString('latin1', at, at + 24));
-  return Date.UTC(year, digitsAt(b, at + 5, 2) - 1, digitsAt(b, at + 8, 2), digitsAt(b, at + 11, 2), digitsAt(b, at + 14, 2), digitsAt(b, at + 17, 2), digitsAt(b, at + 20, 3));
+/**
+ * timestampMs of the row b[start, end), read from its bytes. A row too short for a timestamp or
+ * with non-ASCII bytes in it (never written by collect) is decoded as timestampMs would see it.
+ */
+export function timestampOfRow(b: Buffer, start: number, end: number): number {
+  let high = end - start < 25 ? 0x80 : 0;
+  for (let i = start; i < start + 24 && !high; i++) high = b[i]! & 0x80;
+  if (high) return timestampMs(b.toString('utf8', start, end));
+  const year = digitsAt(b, start, 4);
+  if (year < 100) return Date.parse(b.toString('latin1', start, start + 24));
+  return Date.UTC(year, digitsAt(b, start + 5, 2) - 1, digitsAt(b, start + 8, 2), digitsAt(b, start + 11, 2), digitsAt(b, start + 14, 2), digitsAt(b, start + 17, 2), digitsAt(b, start + 20, 3));
 }
 
 /** task_id of a row given as bytes (decodes only the task_id when it is plain). */
@@ -424,7 +430,7 @@ class RunReader {
     this.curEnd = this.at + l;
     this.at = this.curEnd;
     this.row++;
-    this.curT = timestampOfBytes(this.buf, this.curStart);
+    this.curT = timestampOfRow(this.buf, this.curStart, this.curEnd);
     this.curId = idOfBytes(this.buf, this.curStart, this.curEnd);
     return true;
   }

@@ -56,12 +56,7 @@ export class ShardRowReader {
       try {
         this.fh = await open(this.absPath, 'r');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new MlopsError('SHARD_MISSING', `${this.path} is locked in datasets.lock but the file is missing`, {
-            hint: 'Restore it from git (`git checkout -- <path>`), or fetch the commit that added it.',
-            data: { path: this.path },
-          });
-        }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw shardMissing(this.path);
         throw e;
       }
     }
@@ -97,7 +92,7 @@ export class ShardRowReader {
     if (!this.sawHeader) throw this.modified('it is empty');
     const x = this.expected;
     if (x && (x.sha256 !== this.sha256 || x.bytes !== this.bytes || x.rows !== this.rowCount)) {
-      throw this.modified(`sha256 ${this.sha256.slice(0, 12)}…, ${this.bytes} bytes, ${this.rowCount} rows; the lock says ${x.sha256.slice(0, 12)}…, ${x.bytes} bytes, ${x.rows} rows`);
+      throw this.modified(entryMismatch({ sha256: this.sha256, bytes: this.bytes, rows: this.rowCount }, x));
     }
   }
 
@@ -108,9 +103,27 @@ export class ShardRowReader {
   }
 
   private modified(why: string): MlopsError {
-    return new MlopsError('SHARD_MODIFIED', `${this.path} does not match datasets.lock: ${why}`, {
-      hint: 'Sealed shards are immutable; restore the file from git (`git checkout -- <path>`). Run `mlops data verify` to list every bad shard.',
-      data: { path: this.path, sha256: this.sha256 || undefined },
-    });
+    return shardModified(this.path, why, this.sha256);
   }
+}
+
+/** SHARD_MISSING: a locked shard's file is gone. */
+export function shardMissing(path: string): MlopsError {
+  return new MlopsError('SHARD_MISSING', `${path} is locked in datasets.lock but the file is missing`, {
+    hint: 'Restore it from git (`git checkout -- <path>`), or fetch the commit that added it.',
+    data: { path },
+  });
+}
+
+/** SHARD_MODIFIED: a locked shard's bytes are not what datasets.lock says (`sha256` when known). */
+export function shardModified(path: string, why: string, sha256: string): MlopsError {
+  return new MlopsError('SHARD_MODIFIED', `${path} does not match datasets.lock: ${why}`, {
+    hint: 'Sealed shards are immutable; restore the file from git (`git checkout -- <path>`). Run `mlops data verify` to list every bad shard.',
+    data: { path, sha256: sha256 || undefined },
+  });
+}
+
+/** The message part of the lock-entry mismatch, as ShardRowReader words it. */
+export function entryMismatch(actual: { sha256: string; bytes: number; rows: number }, x: LockShard): string {
+  return `sha256 ${actual.sha256.slice(0, 12)}…, ${actual.bytes} bytes, ${actual.rows} rows; the lock says ${x.sha256.slice(0, 12)}…, ${x.bytes} bytes, ${x.rows} rows`;
 }
