@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
 import { deploymentsFile, manifestFile, versionDir } from '../registry/paths.js';
-import { compareVersions, registrationTag } from '../registry/semver.js';
+import { registrationTag, sortVersionsDesc } from '../registry/semver.js';
 import { deriveStatus } from '../registry/status.js';
 import type { DeploymentsDoc, ManifestDoc, Status } from '../registry/types.js';
 import { loadModelState, resolveModelName, type Context } from './context.js';
@@ -28,7 +28,7 @@ export async function listVersions(ctx: Context, opts: { model?: string } = {}):
   const rows: VersionRow[] = [];
   for (const model of models) {
     const state = await ctx.store.loadModel(model);
-    const entries = [...state.versions.values()].sort((a, b) => compareVersions(b.manifest.version, a.manifest.version));
+    const entries = sortVersionsDesc([...state.versions.values()], (e) => e.manifest.version);
     for (const { manifest: m } of entries) {
       const status = deriveStatus(m, state.deployments);
       rows.push({

@@ -40,9 +40,16 @@ export class RegistryStore {
 
   /** Reads one registry YAML file (relative path), from the cache when its stat is unchanged. */
   async readYaml<T>(rel: string, schema: SchemaName, code: ErrorCode, notFound: () => MlopsError): Promise<T> {
+    const value = await this.readYamlIfPresent<T>(rel, schema, code);
+    if (value === null) throw notFound();
+    return value;
+  }
+
+  /** readYaml, or null when the file does not exist (one stat either way). */
+  async readYamlIfPresent<T>(rel: string, schema: SchemaName, code: ErrorCode): Promise<T | null> {
     const abs = join(this.root, rel);
     const st = statOrNull(abs);
-    if (!st) throw notFound();
+    if (!st) return null;
     const hit = this.cache.get<T>(rel, st);
     if (hit !== undefined) return hit;
     const text = readFileSync(abs);
@@ -103,8 +110,9 @@ export class RegistryStore {
     const versions = new Map<string, VersionEntry>();
     for (const folder of this.listVersionFolders(model)) {
       const rel = manifestFile(model, folder);
-      if (!statOrNull(join(this.root, rel))) continue; // an empty folder is not a version
-      const manifest = await this.readManifest(model, folder);
+      const manifest = await this.readYamlIfPresent<ManifestDoc>(rel, 'model-version', 'MANIFEST_INVALID');
+      if (!manifest) continue; // an empty folder is not a version
+      checkManifestIdentity(manifest, model, folder, rel);
       versions.set(manifest.version, { manifest, folder: join(versionsDir(model), folder).split('\\').join('/') });
     }
     this.cache.save();
@@ -133,9 +141,9 @@ export function checkManifestIdentity(doc: ManifestDoc, model: string, folder: s
 
 export function statOrNull(path: string): Stats | null {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch {
-    return null;
+    return null; // e.g. a path through a file (ENOTDIR)
   }
 }
 

@@ -27,6 +27,13 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** Sorts versions newest first, parsing each once (a comparison sort would parse them n log n times). */
+export function sortVersionsDesc<T>(items: T[], versionOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, k: parseVersion(versionOf(item)) }));
+  keyed.sort((a, b) => b.k[0] - a.k[0] || b.k[1] - a.k[1] || b.k[2] - a.k[2]);
+  return keyed.map((x) => x.item);
+}
+
 export function maxVersion(versions: Iterable<string>): string | null {
   let best: string | null = null;
   for (const v of versions) if (best === null || compareVersions(v, best) > 0) best = v;
