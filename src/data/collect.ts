@@ -18,7 +18,7 @@
 // to `.mlops/tmp/` and the runs are merged at the end. The staged shard is hashed as it is
 // written. Measured: about 310 MiB peak RSS for 1,000,000 new outcomes (scripts/bench/data-collect.mjs).
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, open, rename, rm, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FileEdit } from '../git/repo.js';
@@ -31,7 +31,7 @@ import { LOCK_FILE, planLockUpdate, serializeLock, assertDatasetName, emptyLock,
 import { applyStrategy, hashRows, shardSource } from './merged.js';
 import { emptyStats, storeBytes, type StoreStats, type StoreWarning } from './outcome-store.js';
 import { scanStoreRows } from './store-rows.js';
-import { RowSorter, type RowBatch } from './row-sorter.js';
+import { RowSorter } from './row-sorter.js';
 import type { OutcomeRecord } from './outcome.js';
 import { readLock } from './read-lock.js';
 import { outcomeToRow, rowTaskId, SHARD_HEADER, SHARD_SCHEMA, shardPath, timestampMs } from './shard.js';
@@ -111,6 +111,10 @@ class Classifier {
   /** Whether some task_id came more than once among the candidates (else there is nothing to choose). */
   private repeats = false;
 
+  get hasRepeats(): boolean {
+    return this.repeats;
+  }
+
   constructor(
     readonly strategy: MergeStrategy,
     readonly sealed: SealedIndex,
@@ -178,10 +182,19 @@ class Classifier {
    * task_id the latest, and among equal timestamps the greatest row; same rule as feed().
    * Returns rows and updates written.
    */
-  async writeSelected(sorted: AsyncIterable<RowBatch>, write: (bytes: Buffer) => Promise<void>): Promise<{ rows: number; updates: number }> {
+  async writeSelected(sorter: RowSorter, write: (bytes: Buffer) => Promise<void>): Promise<{ rows: number; updates: number }> {
     let rows = 0;
     let updates = 0;
     const checkUpdates = this.sealed.size > 0;
+    if (!this.repeats && !checkUpdates) {
+      // Every candidate goes in and none can be an update: the sorted bytes as they are.
+      for await (const b of sorter.sortedBytes()) {
+        rows += b.n;
+        await write(b.data);
+      }
+      return { rows, updates };
+    }
+    const sorted = sorter.sorted();
     if (!this.repeats) {
       // Every task_id came once: all candidates go in, batch bytes as they are.
       for await (const b of sorted) {
@@ -328,11 +341,24 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
 
   const tmp = join(opts.dir, '.mlops', 'tmp');
   await mkdir(tmp, { recursive: true });
-  const sorter = new RowSorter({ tmpDir: tmp, chunkRows: opts.chunkRows, expectedBytes: Math.ceil(inStore * 0.65) });
-  const staged = join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
+  const stagedName = () => join(tmp, `shard-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
+  let staged = stagedName();
+  // Every staged file made (the second one when the sort had to merge); all but the one kept
+  // are removed at the end.
+  const stagedFiles = [staged];
   let keepStaged = false;
   let keep = new Uint32Array(0); // indices of the candidates of a chunk
+  let fh: FileHandle | null = await open(staged, 'w');
+  let out = new ShardOutput(fh);
+  const sorter = new RowSorter({
+    tmpDir: tmp,
+    chunkRows: opts.chunkRows,
+    expectedBytes: Math.ceil(inStore * 0.65),
+    // Sorted chunks that continue the order go straight into the staged shard (see row-sorter.ts).
+    direct: { path: staged, fh, start: SHARD_HEADER.length, onBytes: (b) => out.hashed(b) },
+  });
   try {
+    await out.write(Buffer.from(SHARD_HEADER));
     const stats = await scanStoreRows({
       dir: opts.dir,
       onWarning: opts.onWarning,
@@ -342,31 +368,38 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
         if (keep.length < ch.n) keep = new Uint32Array(Math.max(ch.n, keep.length * 2));
         const { data, off, t, ids } = ch;
         let k = 0;
-        for (let i = 0; i < ch.n; i++) if (c.acceptBytes(data, off[i]!, off[i + 1]!, t[i]!, ids[i]!)) keep[k++] = i;
+        let bytes = 0;
+        for (let i = 0; i < ch.n; i++) {
+          if (c.acceptBytes(data, off[i]!, off[i + 1]!, t[i]!, ids[i]!)) {
+            keep[k++] = i;
+            bytes += off[i + 1]! - off[i]!;
+          }
+        }
+        await sorter.reserve(k, bytes);
         sorter.pushRows(data, off, t, ids, keep, k);
-        await sorter.spillIfFull();
       },
     });
 
-    // Write the selected rows to the staged shard, hashing as we go.
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const fh = await open(staged, 'w');
     let written: { rows: number; updates: number };
-    try {
-      const write = async (buf: Buffer) => {
-        await fh.write(buf);
-        hash.update(buf);
-        bytes += buf.length;
-      };
-      await write(Buffer.from(SHARD_HEADER));
-      written = await c.writeSelected(sorter.sorted(), write);
-      await fh.sync();
-    } finally {
-      await fh.close();
+    // Spill the last rows first either way: after this, nothing writes to the first file.
+    const allDirect = await sorter.finishDirect();
+    if (allDirect && !c.hasRepeats) {
+      // Every candidate is new, once, and already in the staged shard in canonical order.
+      written = { rows: sorter.count, updates: c.sealed.size ? c.countFlagged() : 0 };
+    } else {
+      // Merge the runs (the staged file's rows among them) into a second staged file.
+      await out.finish(false);
+      staged = stagedName();
+      stagedFiles.push(staged);
+      fh = await open(staged, 'w');
+      out = new ShardOutput(fh);
+      await out.write(Buffer.from(SHARD_HEADER));
+      written = await c.writeSelected(sorter, (b) => out.write(b));
     }
+    await out.finish();
     await sorter.cleanup();
     const { rows, updates } = written;
+    const { hash, bytes } = out;
 
     const sha256 = hash.digest('hex');
     const createdAt = lockTimestamp(opts.now);
@@ -408,9 +441,79 @@ export async function prepareCollect(opts: PrepareCollectOptions): Promise<Prepa
       summary: summaryOf({ dataset: opts.dataset, strategy, c, updates, shard, merged, previous, changed: lockText !== null, stats }),
     };
   } finally {
+    await out.finish(false).catch(() => undefined);
     await sorter.cleanup();
-    if (!keepStaged) await rm(staged, { force: true });
+    for (const f of stagedFiles) if (!keepStaged || f !== staged) await rm(f, { force: true });
   }
+}
+
+/** Writes all of buf at `position` (a write may be short). */
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/**
+ * The staged shard being written: hashed as it is written, one write in flight while the next
+ * block is prepared, and a datasync every 64 MiB in the background so the final sync has little
+ * left to wait for. finish() syncs and closes it (once).
+ */
+class ShardOutput {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  private inflight: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> = Promise.resolve();
+  private synced = 0;
+  private done: Promise<void> | null = null;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  /** Bytes written to the file by someone else (the sorter), in file order. */
+  hashed(buf: Buffer): void {
+    this.hash.update(buf);
+    this.bytes += buf.length;
+    this.maybeSync();
+  }
+
+  async write(buf: Buffer): Promise<void> {
+    this.hash.update(buf);
+    const at = this.bytes;
+    this.bytes += buf.length;
+    await this.inflight;
+    this.inflight = settled(writeAll(this.fh, buf, at));
+    this.maybeSync();
+  }
+
+  private maybeSync(): void {
+    if (this.bytes - this.synced < 64 << 20) return;
+    // Writes go on meanwhile; one datasync at a time.
+    this.synced = this.bytes;
+    this.syncing = settled(Promise.all([this.syncing, this.inflight]).then(() => this.fh.datasync()));
+  }
+
+  /** Waits for the writes, syncs (unless the file is only an input from now on) and closes. */
+  finish(sync = true): Promise<void> {
+    this.done ??= (async () => {
+      try {
+        await this.inflight;
+        await this.syncing;
+        if (sync) await this.fh.sync();
+      } finally {
+        await Promise.all([this.inflight, this.syncing]).catch(() => undefined);
+        await this.fh.close();
+      }
+    })();
+    return this.done;
+  }
+}
+
+/** A promise awaited later: marked handled now so a failure is not an unhandled rejection meanwhile. */
+function settled(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /** The file edits of a prepared collect (shard first, lock last), e.g. for a commit elsewhere. */

@@ -10,6 +10,11 @@
 // Run files: `<run>` holds the sorted rows' UTF-8 bytes back to back, `<run>.len` their lengths
 // (uint32, little-endian; rows may contain LF inside quotes). The timestamp and task_id are read
 // back from each row itself.
+//
+// In-order input (a store is appended in about time order): a chunk that is already sorted is
+// not sorted again, and with a direct output, chunks that continue the order of the previous
+// ones go straight to the output file. When all of them do, the output is complete when the
+// last row is pushed: no run is read back, nothing is merged or written twice.
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -69,8 +74,30 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** Sorted rows on disk: rows back to back from `offset` in `path`, their lengths in `lenPath`. */
+interface Run {
+  path: string;
+  lenPath: string;
+  offset: number;
+}
+
+/**
+ * The final output file, for sorts whose input mostly arrives in order (a store appended in
+ * time order): chunks that continue the order are written there directly instead of to run
+ * files, and when every chunk did, the file is the sorted output and nothing is merged.
+ */
+export interface DirectOutput {
+  path: string;
+  fh: FileHandle;
+  /** Offset of the first row (after a header). */
+  start: number;
+  /** Every block written, in file order (e.g. to hash the output as it is written). */
+  onBytes: (bytes: Buffer) => void;
+}
+
 export interface RowSorterOptions {
   tmpDir: string;
+  direct?: DirectOutput;
   /** Rows per in-memory chunk (default 250,000). */
   chunkRows?: number;
   /** Bytes of rows per in-memory chunk (default 128 MiB). */
@@ -86,13 +113,18 @@ export class RowSorter {
   private readonly chunkBytes: number;
   private readonly batchRows: number;
   private arena: Buffer;
+  private runDirMade = false;
   private used = 0;
   private n = 0;
   private t: Float64Array;
   private off: Uint32Array;
   private len: Uint32Array;
   private ids: string[] = [];
-  private runs: string[] = [];
+  private runs: Run[] = [];
+  private readonly direct: DirectOutput | null;
+  /** The direct file as a run (once it holds rows), and where its next rows go. */
+  private directRun: Run | null = null;
+  private directPos = 0;
   private readonly runDir: string;
   count = 0;
 
@@ -100,12 +132,14 @@ export class RowSorter {
     this.chunkRows = opts.chunkRows ?? 250_000;
     this.chunkBytes = opts.chunkBytes ?? 128 << 20;
     this.batchRows = opts.batchRows ?? 8192;
-    this.arena = Buffer.allocUnsafe(Math.max(1 << 16, Math.min(this.chunkBytes + (1 << 20), opts.expectedBytes ?? 4 << 20)));
+    this.arena = Buffer.allocUnsafe(Math.max(1 << 16, Math.min(this.chunkBytes, opts.expectedBytes ?? 4 << 20)));
     const cap = Math.min(this.chunkRows, 16_384);
     this.t = new Float64Array(cap);
     this.off = new Uint32Array(cap);
     this.len = new Uint32Array(cap);
     this.runDir = join(opts.tmpDir, `sort-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.direct = opts.direct ?? null;
+    this.directPos = this.direct?.start ?? 0;
   }
 
   get full(): boolean {
@@ -164,6 +198,14 @@ export class RowSorter {
     if (this.full) await this.spill();
   }
 
+  /**
+   * Makes room for `rows` more rows of `bytes` bytes: spills first when they would not fit in
+   * the chunk (so the arena keeps its size). Call before pushRows.
+   */
+  async reserve(rows: number, bytes: number): Promise<void> {
+    if (this.n > 0 && (this.n + rows > this.chunkRows || this.used + bytes > Math.max(this.chunkBytes, this.arena.length))) await this.spill();
+  }
+
   private growArena(need: number): void {
     let size = this.arena.length * 2;
     while (size < need) size *= 2;
@@ -185,20 +227,47 @@ export class RowSorter {
     this.len = len;
   }
 
+  /** Canonical order of the chunk's rows a and b. */
+  private compare(a: number, b: number): number {
+    const { t, ids, off, len, arena } = this;
+    if (t[a] !== t[b]) return t[a]! - t[b]!;
+    const x = ids[a]!;
+    const y = ids[b]!;
+    if (x !== y) return compareIds(x, y);
+    // Same task and time: byte order of the rows (UTF-8 byte order is code point order).
+    return arena.compare(arena, off[b]!, off[b]! + len[b]!, off[a]!, off[a]! + len[a]!);
+  }
+
   /** Indices of the chunk's rows in canonical order. */
   private order(): Uint32Array {
-    const { t, ids, off, len, arena } = this;
     const idx = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) idx[i] = i;
-    idx.sort((a, b) => {
-      if (t[a] !== t[b]) return t[a]! - t[b]!;
-      const x = ids[a]!;
-      const y = ids[b]!;
-      if (x !== y) return compareIds(x, y);
-      // Same task and time: byte order of the rows (UTF-8 byte order is code point order).
-      return arena.compare(arena, off[b]!, off[b]! + len[b]!, off[a]!, off[a]! + len[a]!);
-    });
+    // A store appended in time order often gives a chunk that is in order already: one linear
+    // check instead of a sort with a comparator call per pair.
+    let sorted = true;
+    for (let i = 1; i < this.n && sorted; i++) if (this.compare(i - 1, i) > 0) sorted = false;
+    if (!sorted) idx.sort((a, b) => this.compare(a, b));
     return idx;
+  }
+
+  /**
+   * Whether every spilled run starts at or after the end of the previous one: then the runs,
+   * read one after the other, are already in canonical order and need no merge.
+   */
+  private runsInOrder = true;
+  private lastOfRuns: { t: number; id: string; row: Buffer } | null = null;
+
+  private noteRun(idx: Uint32Array): void {
+    const first = idx[0]!;
+    const prev = this.lastOfRuns;
+    if (prev && this.runsInOrder) {
+      const t = this.t[first]!;
+      const id = this.ids[first]!;
+      const c = prev.t !== t ? prev.t - t : prev.id !== id ? compareIds(prev.id, id) : prev.row.compare(this.arena, this.off[first]!, this.off[first]! + this.len[first]!);
+      if (c > 0) this.runsInOrder = false;
+    }
+    const last = idx[idx.length - 1]!;
+    this.lastOfRuns = { t: this.t[last]!, id: this.ids[last]!, row: Buffer.from(this.arena.subarray(this.off[last]!, this.off[last]! + this.len[last]!)) };
   }
 
   /**
@@ -223,40 +292,100 @@ export class RowSorter {
   private async spill(): Promise<void> {
     if (this.n === 0) return;
     const idx = this.order();
-    await mkdir(this.runDir, { recursive: true });
-    const path = join(this.runDir, `run-${this.runs.length}`);
-    // Rows go to <run> as contiguous bytes, their lengths to <run>.len (rows may hold LF).
+    this.noteRun(idx);
+    if (!this.runDirMade) {
+      await mkdir(this.runDir, { recursive: true });
+      this.runDirMade = true;
+    }
+    // Rows go to the run as contiguous bytes, their lengths to its .len file (rows may hold LF).
     const lengths = new Uint32Array(this.n);
     for (let k = 0; k < this.n; k++) lengths[k] = this.len[idx[k]!]!;
-    const fh = await open(path, 'w');
-    try {
-      const ranges: Array<[number, number]> = [];
-      this.forRanges(idx, 0, this.n, (a, b) => ranges.push([a, b]));
-      let pending: Buffer[] = [];
-      let size = 0;
-      for (const [a, b] of ranges) {
-        pending.push(this.arena.subarray(a, b));
-        size += b - a;
-        if (size >= 4 << 20) {
-          await fh.writev(pending);
-          pending = [];
-          size = 0;
-        }
+    const blocks: Buffer[][] = [];
+    let pending: Buffer[] = [];
+    let size = 0;
+    this.forRanges(idx, 0, this.n, (a, b) => {
+      pending.push(this.arena.subarray(a, b));
+      size += b - a;
+      if (size >= 4 << 20) {
+        blocks.push(pending);
+        pending = [];
+        size = 0;
       }
-      if (pending.length) await fh.writev(pending);
-    } finally {
-      await fh.close();
+    });
+    if (pending.length) blocks.push(pending);
+    const lenBytes = new Uint8Array(lengths.buffer, lengths.byteOffset, lengths.byteLength);
+    if (this.direct && this.runsInOrder) {
+      // Still in order: straight into the output, after the rows already there. The write runs
+      // on the thread pool while the same bytes are hashed here.
+      const d = this.direct;
+      if (!this.directRun) {
+        this.directRun = { path: d.path, lenPath: join(this.runDir, 'direct.len'), offset: d.start };
+        this.runs.push(this.directRun);
+      }
+      const at = this.directPos;
+      for (const bufs of blocks) for (const b of bufs) this.directPos += b.length;
+      const write = writeRun(d.fh, blocks, at, this.directRun.lenPath, lenBytes, 'a');
+      write.catch(() => undefined); // awaited below, after hashing
+      for (const bufs of blocks) for (const b of bufs) d.onBytes(b);
+      await write;
+    } else {
+      const run = { path: join(this.runDir, `run-${this.runs.length}`), lenPath: '', offset: 0 };
+      run.lenPath = `${run.path}.len`;
+      const fh = await open(run.path, 'w');
+      try {
+        await writeRun(fh, blocks, 0, run.lenPath, lenBytes, 'w');
+      } finally {
+        await fh.close();
+      }
+      this.runs.push(run);
     }
-    const lf = await open(`${path}.len`, 'w');
-    try {
-      await lf.write(new Uint8Array(lengths.buffer, lengths.byteOffset, lengths.byteLength));
-    } finally {
-      await lf.close();
-    }
-    this.runs.push(path);
     this.n = 0;
     this.used = 0;
     this.ids = [];
+  }
+
+  /**
+   * With a direct output: writes the rows still in memory, and tells whether every row is now
+   * in the output file in canonical order (then sorted() is not needed). When false, the output
+   * file's rows are one of the runs that sorted() merges, into another file.
+   */
+  async finishDirect(): Promise<boolean> {
+    if (!this.direct) return false;
+    await this.spill();
+    return this.runsInOrder;
+  }
+
+  /** Spills what is left and frees the arena. */
+  private async flushRuns(): Promise<void> {
+    await this.spill();
+    this.arena = Buffer.alloc(0);
+  }
+
+  /**
+   * The bytes of all rows in canonical order, in blocks of whole rows (no per-row timestamps or
+   * task_ids: for callers that write every row as it is). Call once, after the last push,
+   * instead of sorted(). Runs already in order are streamed from disk without a merge.
+   */
+  async *sortedBytes(): AsyncGenerator<{ n: number; data: Buffer }> {
+    if (this.runs.length === 0) {
+      const idx = this.order();
+      for (let s = 0; s < idx.length; s += this.batchRows) {
+        const e = Math.min(idx.length, s + this.batchRows);
+        const parts: Buffer[] = [];
+        this.forRanges(idx, s, e, (a, b) => parts.push(this.arena.subarray(a, b)));
+        // Views of the arena: it stays as it is until cleanup().
+        yield { n: e - s, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+      }
+      this.n = 0;
+      this.ids = [];
+      return;
+    }
+    await this.flushRuns();
+    if (!this.runsInOrder) {
+      for await (const b of this.sorted()) yield { n: b.n, data: b.data };
+      return;
+    }
+    for (const run of this.runs) yield* readRunBlocks(run);
   }
 
   /** All rows in canonical order, in batches. Call once, after the last push. */
@@ -288,9 +417,8 @@ export class RowSorter {
       this.ids = [];
       return;
     }
-    await this.spill();
-    this.arena = Buffer.alloc(0);
-    const readers = this.runs.map((p) => new RunReader(p));
+    await this.flushRuns();
+    const readers = this.runs.map((r) => new RunReader(r));
     try {
       yield* this.mergeRuns(readers);
     } finally {
@@ -378,6 +506,86 @@ export class RowSorter {
   }
 }
 
+/** A run's rows as blocks of whole rows of about 4 MiB, the next block read while one is used. */
+async function* readRunBlocks(run: Run): AsyncGenerator<{ n: number; data: Buffer }> {
+  const { path } = run;
+  const { readFile } = await import('node:fs/promises');
+  const raw = await readFile(run.lenPath);
+  const lengths = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const fh = await open(path, 'r');
+  try {
+    let row = 0;
+    let pos = run.offset;
+    const next = (): { n: number; read: Promise<Buffer> } | null => {
+      if (row >= lengths.length) return null;
+      let bytes = 0;
+      const from = row;
+      while (row < lengths.length && (bytes < 4 << 20 || row === from)) bytes += lengths[row++]!;
+      const at = pos;
+      pos += bytes;
+      return { n: row - from, read: readExactly(fh, Buffer.allocUnsafeSlow(bytes), at, path) };
+    };
+    let cur = next();
+    while (cur) {
+      const ahead = next();
+      // A failed read ahead is reported when it is awaited, not as an unhandled rejection.
+      ahead?.read.catch(() => undefined);
+      yield { n: cur.n, data: await cur.read };
+      cur = ahead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readExactly(fh: FileHandle, buf: Buffer, position: number, path: string): Promise<Buffer> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+    if (bytesRead === 0) throw new Error(`sort run ${path} is shorter than its lengths say`);
+    got += bytesRead;
+  }
+  return buf;
+}
+
+/** Writes a run's blocks from `position`, then appends (or writes) its lengths file. */
+async function writeRun(fh: FileHandle, blocks: Buffer[][], position: number, lenPath: string, lenBytes: Uint8Array, lenFlags: 'a' | 'w'): Promise<void> {
+  let at = position;
+  for (const bufs of blocks) at += await writevAll(fh, bufs, at);
+  const lf = await open(lenPath, lenFlags);
+  try {
+    await lf.write(lenBytes);
+  } finally {
+    await lf.close();
+  }
+}
+
+/** Writes all of bufs at `position` (a write may be short); returns the bytes written. */
+async function writevAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<number> {
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  let done = 0;
+  while (done < total) {
+    let rest = bufs;
+    if (done > 0) {
+      // Skip what was written (rare: regular files take the whole write).
+      let skip = done;
+      rest = [];
+      for (const b of bufs) {
+        if (skip >= b.length) skip -= b.length;
+        else {
+          rest.push(skip ? b.subarray(skip) : b);
+          skip = 0;
+        }
+      }
+    }
+    const { bytesWritten } = await fh.writev(rest, position + done);
+    if (bytesWritten === 0) throw new Error('short write of sorted rows');
+    done += bytesWritten;
+  }
+  return total;
+}
+
 interface OpenBatch {
   batch: RowBatch;
   n: number;
@@ -414,13 +622,18 @@ class RunReader {
   curT = 0;
   curId = '';
 
-  constructor(private readonly path: string) {}
+  private readonly path: string;
+
+  constructor(private readonly run: Run) {
+    this.path = run.path;
+    this.pos = run.offset;
+  }
 
   /** Moves to the next row; false at the end. */
   async advance(): Promise<boolean> {
     if (!this.lengths) {
       const { readFile } = await import('node:fs/promises');
-      const raw = await readFile(`${this.path}.len`);
+      const raw = await readFile(this.run.lenPath);
       this.lengths = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     }
     if (this.row >= this.lengths.length) return false;

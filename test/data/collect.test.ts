@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectOutcomes } from '../../src/app/data-collect.js';
-import { planCollect, prepareCollect, discardCollect } from '../../src/data/collect.js';
+import { applyCollect, planCollect, prepareCollect, discardCollect } from '../../src/data/collect.js';
 import { loadDatasetRecords } from '../../src/data/dataset.js';
 import { emptyLock, parseLock, type MergeStrategy } from '../../src/data/lock.js';
 import { normalizeOutcome, type OutcomeRecord } from '../../src/data/outcome.js';
@@ -242,6 +242,38 @@ describe('parallel store parsing', () => {
     expect(serial.warnings.length).toBe(4 + 3 + 1); // torn lines, invalid results, the tail
   });
 });
+
+describe('collect of a store in time order', () => {
+  // Sorted chunks go straight into the staged shard; a repeat or an out-of-order chunk found
+  // later sends everything through the merge instead. Both must give canonicalCsv's bytes.
+  const inOrder = Array.from({ length: 40 }, (_, i) => outcome(i, { timestamp: new Date(Date.UTC(2026, 10, 20) + Math.floor(i / 3) * 1000).toISOString() }));
+  const cases: Array<[string, RawOutcomeList]> = [
+    ['in order', inOrder],
+    ['in order, a repeat at the end', [...inOrder, outcome(3, { result: 'error', timestamp: '2026-11-21T00:00:00Z' })]],
+    ['in order, an exact copy at the end', [...inOrder, inOrder[5]!]],
+    ['in order, an early row at the end', [...inOrder, outcome(999, { timestamp: '2026-11-01T00:00:00Z' })]],
+    ['reversed', [...inOrder].reverse()],
+  ];
+  for (const [what, records] of cases) {
+    it(`${what}: same shard as the pure planner, across spills`, async () => {
+      for (const [chunkRows, rangeBytes] of [[4, 600], [7, 1500], [1000, undefined]] as const) {
+        const dir = tempDir();
+        writeStore(dir, 'a.jsonl', records);
+        const p = planCollect({ lock: emptyLock(), dataset: DS, sealedRows: [], outcomes: records.map((r) => normalizeOutcome(r)), now: NOW });
+        // Small ranges: the store arrives in many chunks, so the sort spills many runs.
+        const prepared = await prepareCollect({ dir, dataset: DS, now: NOW, chunkRows, rangeBytes });
+        await applyCollect(dir, prepared);
+        const r = prepared.summary;
+        expect(r.shard).toEqual(p.summary.shard);
+        expect(r.dropped).toEqual(p.summary.dropped);
+        expect(readFileSync(join(dir, r.shard!.path), 'utf8')).toBe(p.edits[0]!.content);
+        expect(readdirSync(join(dir, '.mlops', 'tmp'))).toEqual([]);
+      }
+    });
+  }
+});
+
+type RawOutcomeList = ReturnType<typeof outcome>[];
 
 describe('collect sort order', () => {
   it('orders task_ids by code point across spilled runs, like canonicalCsv', async () => {
