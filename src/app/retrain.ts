@@ -116,10 +116,11 @@ async function retrainLocked(ctx: Context, model: string, opts: RetrainOptions):
     metrics: null, production: null, validation: null, commits: [], pullRequest: null,
   };
   let t = performance.now();
-  const step = (name: RetrainStepName, detail: string) => {
-    const now = performance.now();
-    const s = { name, ms: Math.round(now - t), detail };
-    t = now;
+  let evaluateMark: number | undefined;
+  /** Ends a step: its time runs from the end of the previous one (or to `end`, when it ended earlier). */
+  const step = (name: RetrainStepName, detail: string, end = performance.now()) => {
+    const s = { name, ms: Math.round(end - t), detail };
+    t = end;
     result.steps.push(s);
     opts.onStep?.(s);
   };
@@ -153,13 +154,12 @@ async function retrainLocked(ctx: Context, model: string, opts: RetrainOptions):
           seed: cfg.train.seed,
           params: cfg.train.params,
           onProgress: opts.onProgress,
+          // Each phase is a step of its own, timed as it ends; evaluation's figures are added below.
+          onPhase: (phase, detail) => (phase === 'evaluate' ? (evaluateMark = performance.now()) : step(phase, detail)),
           external: cfg.train.external ? { command: cfg.train.external.command, timeoutMs: cfg.train.external.timeout_seconds * 1000 } : undefined,
         });
-        step('merge', `${trained.dataset.rows} rows in ${trained.dataset.shards} shard(s), sha256 ${trained.dataset.sha256.slice(0, 16)}…`);
-        step('features', `${trained.featureNames.length} features (${modelDoc.schema_version}); split train ${trained.splits.train} / validation ${trained.splits.validation} / test ${trained.splits.test}`);
-        step('train', `${trained.trainer} ${JSON.stringify(trained.params)} seed ${trained.seed}`);
         result.metrics = numericMetrics(trained.metrics);
-        step('evaluate', `onnxruntime on ${trained.splits.test} test rows: AUC ${fmt(trained.metrics.auc)}, log loss ${fmt(trained.metrics.log_loss)}`);
+        step('evaluate', `onnxruntime on ${trained.splits.test} test rows: AUC ${fmt(trained.metrics.auc)}, log loss ${fmt(trained.metrics.log_loss)}`, evaluateMark);
 
         // 7. validate against production on the same test split.
         let baseline: { version: string; auc: number } | null = null;

@@ -39,6 +39,8 @@ export interface TrainFromDatasetOptions {
   seed?: number;
   params?: Record<string, unknown>;
   onProgress?: ProgressCallback;
+  /** Called as each phase ends, with a one-line description (the retrain job's step report). */
+  onPhase?: (phase: 'merge' | 'features' | 'train' | 'evaluate', detail: string) => void;
   /** For trainer "external". */
   external?: { command: string; timeoutMs?: number; onOutput?: (line: string, stream: 'stdout' | 'stderr') => void };
 }
@@ -65,6 +67,7 @@ export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<T
   const seed = opts.seed ?? 42;
   const { schema, sha256: schemaSha } = await readFeatureSchema(dir, schemaVersion);
   const data = await loadDatasetRecords({ dir, name: dataset });
+  opts.onPhase?.('merge', `${data.rows} rows in ${data.shards} shard(s), sha256 ${data.sha256.slice(0, 16)}…`);
   const parts = splitRecords(data.records);
   const state = fitFeaturizer(schema, parts.train, { trainSplitOnly: false });
   const names = schemaFeatureNames(schema, state);
@@ -73,6 +76,7 @@ export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<T
     valid: toMatrix(schema, state, parts.validation),
     test: toMatrix(schema, state, parts.test),
   };
+  opts.onPhase?.('features', `${names.length} features (${schemaVersion}); split train ${matrices.train.n} / validation ${matrices.valid.n} / test ${matrices.test.n}`);
 
   let workDir: string | null = null;
   try {
@@ -85,6 +89,7 @@ export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<T
       featureNames: names,
       schemaVersion,
       onProgress: opts.onProgress,
+      onPhase: (phase) => opts.onPhase?.(phase, phase === 'train' ? `${trainer}${trainer === 'external' ? ` (${opts.external?.command ?? ''})` : ''} seed ${seed}` : `onnxruntime on the ${matrices.test.n} test rows`),
       metadata: { 'mlops.dataset': dataset, 'mlops.dataset_sha256': data.sha256 },
       external: opts.external && workDir ? { ...opts.external, workDir } : undefined,
     });

@@ -39,6 +39,8 @@ export interface TrainAndExportOptions {
   onProgress?: ProgressCallback;
   /** Required for trainer "external". */
   external?: ExternalTrainerConfig;
+  /** Called when training (with export) and then evaluation end, for per-step timings. */
+  onPhase?: (phase: 'train' | 'evaluate') => void;
   /** Extra ONNX metadata_props (built-in trainers), e.g. dataset name and hash. */
   metadata?: Record<string, string>;
   graphName?: string;
@@ -89,6 +91,7 @@ export async function trainAndExport(opts: TrainAndExportOptions): Promise<Train
         hint: 'Set train.external.command in mlops.config.json',
       });
     }
+    // The external trainer's own scoring of the test split is not separable from its run.
     const r = await runExternalTrainer({
       command: opts.external.command,
       workDir: opts.external.workDir,
@@ -100,6 +103,8 @@ export async function trainAndExport(opts: TrainAndExportOptions): Promise<Train
       env: opts.external.env,
       onOutput: opts.external.onOutput,
     });
+    opts.onPhase?.('train');
+    opts.onPhase?.('evaluate');
     return {
       trainer,
       onnx: r.onnx,
@@ -135,7 +140,9 @@ export async function trainAndExport(opts: TrainAndExportOptions): Promise<Train
     graphName: opts.graphName,
     toolVersion: opts.toolVersion,
   });
+  opts.onPhase?.('train');
   const { metrics, probabilities } = await evaluateOnnx({ model: onnx, data: test, featureNames });
+  opts.onPhase?.('evaluate');
   let maxDiff = 0;
   for (let i = 0; i < test.n; i++) maxDiff = Math.max(maxDiff, Math.abs(probabilities[i] - own[i]));
   if (!(maxDiff <= MAX_PREDICTION_DIFF)) {

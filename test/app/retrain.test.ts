@@ -49,9 +49,15 @@ describe('mlops retrain (local forge, bare origin)', () => {
     const { t, origin } = await setup();
     await week(t.dir, 0);
     const mainBefore = t.head();
+    const began = performance.now();
     const first = await run(t.dir);
+    const wall = performance.now() - began;
     expect(first).toMatchObject({ status: 'created', version: 'v1.0.0', deploy: 'production', validation: { passed: true, baseline: null } });
     expect(first.steps.map((s) => s.name)).toEqual(['collect', 'merge', 'features', 'train', 'evaluate', 'validate', 'register', 'deploy', 'pull-request']);
+    // Steps are timed back to back: together they account for the run, none counted twice.
+    const stepsMs = first.steps.reduce((n, s) => n + s.ms, 0);
+    expect(stepsMs).toBeLessThanOrEqual(wall + first.steps.length);
+    expect(first.steps.find((s) => s.name === 'train')!.ms).toBeGreaterThan(0);
     expect(first.metrics!.auc).toBeGreaterThan(0.6);
     expect(t.head()).toBe(mainBefore); // main untouched: everything is on the PR branch
     expect(t.status()).toBe('');
