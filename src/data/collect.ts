@@ -16,7 +16,7 @@
 // (digest-table.ts: 21 bytes a slot, at most half full). New rows are encoded once into a Buffer
 // arena and sorted by index (row-sorter.ts); past 250,000 rows or 128 MiB a sorted run is spilled
 // to `.mlops/tmp/` and the runs are merged at the end. The staged shard is hashed as it is
-// written. Measured: about 310 MiB peak RSS for 1,000,000 new outcomes (scripts/bench/data-collect.mjs).
+// written. Measured: about 310 MiB peak RSS for 1,000,000 new outcomes (bench/data-collect.mjs).
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, open, rename, rm, readFile, type FileHandle } from 'node:fs/promises';
 import { join, dirname } from 'node:path';

@@ -279,7 +279,7 @@ export async function scanStoreRows(opts: ScanRowsOptions): Promise<StoreStats> 
   };
   // Workers pay for themselves only with two or more of them beside the main thread: handing rows
   // across threads costs a good part of the parsing it saves, so on a 2-core machine the main
-  // thread alone is faster (measured with scripts/bench/data-collect.mjs).
+  // thread alone is faster (measured with bench/data-collect.mjs).
   const cores = availableParallelism();
   const wanted = opts.workers ?? (bytes > 16 << 20 && cores >= 4 ? Math.min(4, cores - 1) : 0);
   if (wanted === 0 || jobs.length < 2 || !workersAvailable()) {

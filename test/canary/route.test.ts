@@ -81,7 +81,7 @@ describe('routeKey', () => {
   });
 
   it('sends a share within 1 pp of the weight over 50,000 random keys', () => {
-    // The 1,000,000-key, 0.5 pp check is the benchmark (scripts/bench/route-speed.mjs); at 50,000
+    // The 1,000,000-key, 0.5 pp check is the benchmark (bench/route-speed.mjs); at 50,000
     // keys the standard error is 0.13 pp at weight 0.1, so 1 pp is a 7-sigma bound.
     fc.assert(
       fc.property(fc.constantFrom(0.01, 0.1, 0.25, 0.5, 0.9), fc.integer(), (weight, seed) => {

@@ -13,12 +13,12 @@
 // its weight and checked again every hour (the configured default action), up to 96 hours. The
 // threshold method decides once, at the first check at or after the 24-hour window.
 //
-//   node scripts/bench/canary-decision.mjs [--runs 1000]
-import { simulateCanary } from '../../dist/canary/simulate.js';
-import { OutcomeAggregator } from '../../dist/canary/aggregate.js';
-import { decideCanary } from '../../dist/canary/decide.js';
-import { samplesToCross, sprtBounds, streamHypotheses } from '../../dist/canary/sprt.js';
-import { defaultConfig } from '../../dist/config/config.js';
+//   node bench/canary-decision.mjs [--runs 1000]
+import { simulateCanary } from '../dist/canary/simulate.js';
+import { OutcomeAggregator } from '../dist/canary/aggregate.js';
+import { decideCanary } from '../dist/canary/decide.js';
+import { samplesToCross, sprtBounds, streamHypotheses } from '../dist/canary/sprt.js';
+import { defaultConfig } from '../dist/config/config.js';
 
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] || 1000) || 1000;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROWS = Number(process.env.BENCH_COLLECT_ROWS ?? 1_000_000);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const dist = join(here, '..', '..', 'dist');
+const dist = join(here, '..', 'dist');
 
 if (process.argv[2] === '--child') {
   // Child: one collect, then report time and peak RSS as JSON.

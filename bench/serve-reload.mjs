@@ -6,7 +6,7 @@
 // Run after `npm run build`; skipped, saying so, without wrk.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serializeDeployments } from '../../dist/registry/deployments.js';
+import { serializeDeployments } from '../dist/registry/deployments.js';
 import { buildFixture, git, hasCommand, MODEL, runWrk, startChild, wrkScript } from './serve-fixture.mjs';
 
 const here = new URL('.', import.meta.url).pathname;

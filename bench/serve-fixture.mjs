@@ -7,15 +7,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { openContext } from '../../dist/app/context.js';
-import { registerVersion } from '../../dist/app/register.js';
-import { canaryStart, promote } from '../../dist/app/stage-ops.js';
-import { emptyDeployments, serializeDeployments } from '../../dist/registry/deployments.js';
-import { newModelDoc, serializeModel } from '../../dist/registry/manifest.js';
-import { featurizeMany, fitFeaturizer, labelsOf, parseFeatureSchema, serializeFittedState } from '../../dist/data/features.js';
-import { trainLogistic } from '../../dist/train/logistic.js';
-import { trainGbdt } from '../../dist/train/gbdt.js';
-import { exportOnnx } from '../../dist/train/onnx-export.js';
+import { openContext } from '../dist/app/context.js';
+import { registerVersion } from '../dist/app/register.js';
+import { canaryStart, promote } from '../dist/app/stage-ops.js';
+import { emptyDeployments, serializeDeployments } from '../dist/registry/deployments.js';
+import { newModelDoc, serializeModel } from '../dist/registry/manifest.js';
+import { featurizeMany, fitFeaturizer, labelsOf, parseFeatureSchema, serializeFittedState } from '../dist/data/features.js';
+import { trainLogistic } from '../dist/train/logistic.js';
+import { trainGbdt } from '../dist/train/gbdt.js';
+import { exportOnnx } from '../dist/train/onnx-export.js';
 
 export const MODEL = 'backlink-success';
 

@@ -1,11 +1,11 @@
 // Benchmark of the logistic trainer against sklearn's LogisticRegression (lbfgs, C = 1) on the
 // same 1,000,000 x 20 generated rows and the same split.
-//   npm run build && node scripts/bench/train-logistic.mjs [rows]
+//   npm run build && node bench/train-logistic.mjs [rows]
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { trainLogistic } from '../../dist/train/logistic.js';
-import { exportOnnx } from '../../dist/train/onnx-export.js';
-import { evaluateOnnx } from '../../dist/train/evaluate.js';
+import { trainLogistic } from '../dist/train/logistic.js';
+import { exportOnnx } from '../dist/train/onnx-export.js';
+import { evaluateOnnx } from '../dist/train/evaluate.js';
 import { generate, splitIndex, slice } from './train-data.mjs';
 import { load, report, runSklearn, timed, workDir, writeForPython } from './train-common.mjs';
 

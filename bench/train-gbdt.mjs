@@ -2,13 +2,13 @@
 // 1,000,000 x 20 generated rows and the same 80/10/10 split, at comparable settings (100 trees,
 // depth 6, learning rate 0.1, 255 bins, 20 rows per leaf, no L2, no early stopping), plus the
 // onnxruntime-node batched scoring throughput of the exported model.
-//   npm run build && node scripts/bench/train-gbdt.mjs [rows]
+//   npm run build && node bench/train-gbdt.mjs [rows]
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { trainGbdt, predictGbdt } from '../../dist/train/gbdt.js';
-import { exportOnnx } from '../../dist/train/onnx-export.js';
-import { loadOnnxModel } from '../../dist/train/onnx-model.js';
-import { computeMetrics } from '../../dist/train/metrics.js';
+import { trainGbdt, predictGbdt } from '../dist/train/gbdt.js';
+import { exportOnnx } from '../dist/train/onnx-export.js';
+import { loadOnnxModel } from '../dist/train/onnx-model.js';
+import { computeMetrics } from '../dist/train/metrics.js';
 import { generate, splitIndex, slice } from './train-data.mjs';
 import { load, report, runSklearn, timed, workDir, writeForPython } from './train-common.mjs';
 

@@ -1,7 +1,7 @@
 // A fixed-rate HTTP client for latency at a given load (wrk2 is not packaged here). Request i is
 // due at start + i / rate; its latency is measured from that due time, not from when it was
 // sent, so a stalled server is charged for the requests it delayed (no coordinated omission).
-//   node scripts/bench/serve-paced-client.mjs <url> <rate/s> <seconds> [connections]
+//   node bench/serve-paced-client.mjs <url> <rate/s> <seconds> [connections]
 // Prints one JSON line: { sent, ok, failed, p50, p90, p99, p999, max } (ms).
 import { Agent, request } from 'node:http';
 import { requestBody } from './serve-fixture.mjs';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
 const LOCKED = Number(process.env.BENCH_ROWS ?? 200_000);
 const WEEKS = 8;

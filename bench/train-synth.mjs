@@ -1,15 +1,15 @@
 // Both trainers against sklearn on the synthetic backlink outcomes (src/data/synth.ts): records
 // featurized with the starter schema (featurizer fitted on the training split), split by task_id
 // as SPEC 6.2 says, the same matrices handed to sklearn.
-//   npm run build && node scripts/bench/train-synth.mjs [rows]
+//   npm run build && node bench/train-synth.mjs [rows]
 import { join } from 'node:path';
-import { synthOutcomes } from '../../dist/data/synth.js';
-import { featureNames, featurizeMany, fitFeaturizer, labelsOf, parseFeatureSchema, starterFeatureSchema } from '../../dist/data/features.js';
-import { splitRecords } from '../../dist/data/split.js';
-import { trainGbdt } from '../../dist/train/gbdt.js';
-import { trainLogistic } from '../../dist/train/logistic.js';
-import { exportOnnx } from '../../dist/train/onnx-export.js';
-import { evaluateOnnx } from '../../dist/train/evaluate.js';
+import { synthOutcomes } from '../dist/data/synth.js';
+import { featureNames, featurizeMany, fitFeaturizer, labelsOf, parseFeatureSchema, starterFeatureSchema } from '../dist/data/features.js';
+import { splitRecords } from '../dist/data/split.js';
+import { trainGbdt } from '../dist/train/gbdt.js';
+import { trainLogistic } from '../dist/train/logistic.js';
+import { exportOnnx } from '../dist/train/onnx-export.js';
+import { evaluateOnnx } from '../dist/train/evaluate.js';
 import { load, report, runSklearn, timed, workDir, writeForPython } from './train-common.mjs';
 
 const rows = Number(process.argv[2] ?? 300_000);

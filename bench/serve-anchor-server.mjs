@@ -1,12 +1,12 @@
 // The anchor of the serving benchmarks: the least a prediction server can do with the same model.
 // node:http + onnxruntime-node, one version, no routing, no input checks, no metrics, no reload:
 // read the body, JSON.parse, featurize with the version's fitted state, one session.run, answer.
-//   node scripts/bench/serve-anchor-server.mjs <version folder> <schema file> [port]
+//   node bench/serve-anchor-server.mjs <version folder> <schema file> [port]
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { featurize, parseFeatureSchema, parseFittedState } from '../../dist/data/features.js';
+import { featurize, parseFeatureSchema, parseFittedState } from '../dist/data/features.js';
 
 const [versionDir, schemaPath, port = '0'] = process.argv.slice(2);
 const schema = parseFeatureSchema(readFileSync(schemaPath, 'utf8'));

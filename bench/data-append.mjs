@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, openSync, writeSync, fdatasyncSync, closeSync } fr
 import { loadavg, availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFeedbackCollector } from '../../dist/data/collector.js';
-import { outcomeToJson } from '../../dist/data/outcome.js';
-import { synthOutcomes } from '../../dist/data/synth.js';
+import { getFeedbackCollector } from '../dist/data/collector.js';
+import { outcomeToJson } from '../dist/data/outcome.js';
+import { synthOutcomes } from '../dist/data/synth.js';
 
 const BATCHED = Number(process.env.BENCH_APPEND_ROWS ?? 300_000);
 const BATCH = Number(process.env.BENCH_APPEND_BATCH ?? 1000);

@@ -3,7 +3,7 @@
 // keys at several weights (must be within 0.5 percentage points); and a check that raising the
 // weight moves no key back to production. Run after `npm run build`.
 import { createHash, randomBytes } from 'node:crypto';
-import { routeKey } from '../../dist/canary/route.js';
+import { routeKey } from '../dist/canary/route.js';
 
 const N = 1_000_000;
 const model = 'backlink-success';

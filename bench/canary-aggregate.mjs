@@ -4,7 +4,7 @@
 // process (wall time and peak RSS) next to two anchors over the same files in the same run:
 // `wc -l` and a minimal Node line counter. Deletes the files afterwards. Run after `npm run build`.
 //
-//   node scripts/bench/canary-aggregate.mjs [--records 10000000] [--keep DIR]
+//   node bench/canary-aggregate.mjs [--records 10000000] [--keep DIR]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, openSync, writeSync, closeSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -50,7 +50,7 @@ if (args[0] === '--child') {
     out = { lines };
   } else if (mode === 'generic') {
     // The store's general reader (JSON.parse + schema check per line) over the first shard only.
-    const { readOutcomeStore } = await import('../../dist/data/outcome-store.js');
+    const { readOutcomeStore } = await import('../dist/data/outcome-store.js');
     const { mkdtempSync: mk, symlinkSync } = await import('node:fs');
     const one = mk(join(tmpdir(), 'mlops-bench-one-'));
     mkdirSync(join(one, '.mlops/outcomes'), { recursive: true });
@@ -61,7 +61,7 @@ if (args[0] === '--child') {
     rmSync(one, { recursive: true, force: true });
     out = { lines };
   } else {
-    const { readOutcomeStreams } = await import('../../dist/metrics/outcome-source.js');
+    const { readOutcomeStreams } = await import('../dist/metrics/outcome-source.js');
     const r = await readOutcomeStreams({ dir }, request(mode === 'with-production' ? 'v1.2.0' : null));
     out = { canary: { S: r.S, E: r.E, Lup: r.Lup, Ldown: r.Ldown }, production: r.production?.S ?? null, skipped: r.aggregate.skipped, other: r.aggregate.other, hours: r.aggregate.hourly.length };
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFile } from '../../dist/data/hash-file.js';
+import { hashFile } from '../dist/data/hash-file.js';
 
 const SIZE = Number(process.env.BENCH_HASH_BYTES ?? 1 << 30);
 const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-hash-'));

@@ -12,7 +12,7 @@ import { buildRegistry, MODEL } from './gen-registry.mjs';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 1000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 10000);
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-registry-'));

@@ -18,7 +18,7 @@ const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 1000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 10000);
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 52);
 const BUDGET_MS = 5000;
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const dashboardJs = join(root, 'dist/app/dashboard.js');
 const contextJs = join(root, 'dist/app/context.js');
 
