@@ -245,7 +245,7 @@ async function watchCanary(w: World, forge: () => Promise<LocalForge>, alerts: s
         idPrefix: `live-${canary.version}-${h}`,
       });
       // Workers ask in small batches, as a fleet of replicas would.
-      const predictions: Array<{ probability: number; version: string; route: string; response_time_ms: number }> = [];
+      const predictions: Array<{ probability: number; version: string; route: string }> = [];
       for (let i = 0; i < records.length; i += 50) {
         const batch = records.slice(i, i + 50).map((r) => ({ task_id: r.task_id, domain: r.domain, url: r.url, action_attempted: r.action_attempted, timestamp: r.timestamp, features: r.features }));
         predictions.push(...((await post(`${server.url}/v1/models/${MODEL}/predict`, { records: batch })) as { predictions: typeof predictions }).predictions);
@@ -260,7 +260,9 @@ async function watchCanary(w: World, forge: () => Promise<LocalForge>, alerts: s
           result = 'error';
           reason = 'feature_service_timeout';
         }
-        outcomes.push(JSON.stringify({ ...r, result, failure_reason: result === 'success' ? null : reason, model: MODEL, model_version: p.version, response_time_ms: p.response_time_ms }));
+        // The response time is the synthetic one, not the server's measured time: a measured time
+        // would make the sealed datasets, and so every later hash, differ from run to run.
+        outcomes.push(JSON.stringify({ ...r, result, failure_reason: result === 'success' ? null : reason, model: MODEL, model_version: p.version }));
       });
       await post(`${server.url}/v1/outcomes`, outcomes.join('\n') + '\n', 'application/x-ndjson');
       const ctx = await w.ctx();

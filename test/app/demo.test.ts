@@ -38,5 +38,11 @@ describe('mlops demo', () => {
     expect(readFileSync(r.alerts, 'utf8')).toMatch(/Rollback: Canary backlink-success@v1.2.0 rolled back/);
     expect(existsSync(r.dashboard)).toBe(true);
     expect(lines.some((l) => l.includes('rolled back by git revert'))).toBe(true);
-  }, 600_000);
+
+    // Deterministic with --seed: a second run in another folder writes the same history, down to
+    // the revert commit's hash (datasets, models and commit dates included).
+    const again = await runDemo({ dir: join(tempDir(), 'demo'), seed: 42, log: () => undefined });
+    expect(again.revertCommit).toBe(r.revertCommit);
+    expect(again.canaries).toEqual(r.canaries);
+  }, 900_000);
 });
