@@ -22,6 +22,17 @@ function file(name: string, text: string, agoMs = 60_000) {
   return { p, st: () => statSync(p) };
 }
 
+/** A cache saved with two old files' values, a.yaml -> { a: 1 } and b.yaml -> { b: 2 }. */
+function savedAB() {
+  const a = file('a.yaml', 'a: 1\n');
+  const b = file('b.yaml', 'b: 2\n');
+  const c = ParseCache.open(cacheDir, 'registry', '1.0.0');
+  c.set('a.yaml', a.st(), { a: 1 });
+  c.set('b.yaml', b.st(), { b: 2 });
+  c.save();
+  return { a, b };
+}
+
 describe('ParseCache', () => {
   it('serves values after a reopen, parsing only the entries asked for, and keeps untouched entries byte for byte', () => {
     const a = file('a.yaml', 'a: 1\n');
@@ -59,12 +70,7 @@ describe('ParseCache', () => {
   });
 
   it('treats a damaged cache file as empty and a damaged value as a miss', () => {
-    const a = file('a.yaml', 'a: 1\n');
-    const b = file('b.yaml', 'b: 2\n');
-    const c1 = ParseCache.open(cacheDir, 'registry', '1.0.0');
-    c1.set('a.yaml', a.st(), { a: 1 });
-    c1.set('b.yaml', b.st(), { b: 2 });
-    c1.save();
+    const { a, b } = savedAB();
     const path = join(cacheDir, 'registry.json');
     const good = readFileSync(path);
     // The body's first value cut short: that entry misses, the next still reads.
@@ -80,12 +86,7 @@ describe('ParseCache', () => {
   });
 
   it('retain() drops entries of files that are gone', () => {
-    const a = file('a.yaml', 'a: 1\n');
-    const b = file('b.yaml', 'b: 2\n');
-    const c1 = ParseCache.open(cacheDir, 'registry', '1.0.0');
-    c1.set('a.yaml', a.st(), { a: 1 });
-    c1.set('b.yaml', b.st(), { b: 2 });
-    c1.save();
+    const { a, b } = savedAB();
     const c2 = ParseCache.open(cacheDir, 'registry', '1.0.0');
     c2.retain(new Set(['b.yaml']));
     c2.save();
