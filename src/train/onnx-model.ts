@@ -38,7 +38,13 @@ export interface OnnxScorer {
 export interface LoadOnnxOptions {
   /** When given, the model's input width (and feature names, if it records them) must match. */
   expectFeatureNames?: readonly string[];
-  /** Threads for one run (onnxruntime's intra-op pool); defaults to the runtime's choice. */
+  /**
+   * Threads for one run (onnxruntime's intra-op pool). Default 1, so that scores, and the metrics
+   * written from them, are the same bits on every machine: with several threads onnxruntime
+   * scores a batch of a few rows by splitting the trees among the threads, and the sum then
+   * depends on the thread count. Batch scoring of many rows gains from a thread per core (0.29 M
+   * rows/s with one thread, 0.53 M with two, 100 trees of depth 6; bench/train-gbdt.mjs).
+   */
   threads?: number;
   /** Shown in error messages instead of the path (e.g. "backlink-success@v1.3.0"). */
   label?: string;
@@ -68,7 +74,7 @@ export async function loadOnnxModel(source: Uint8Array | string, options: LoadOn
   try {
     session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      intraOpNumThreads: options.threads ?? 1,
     });
   } catch (e) {
     throw new MlopsError('ONNX_INVALID', `onnxruntime cannot load ${label}: ${firstLine(e)}`, {
