@@ -7,8 +7,6 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MlopsError, isMlopsError } from '../errors.js';
-import { loadDatasetRecords } from '../data/dataset.js';
-import { splitRecords } from '../data/split.js';
 import type { Metrics as TrainMetrics } from '../train/metrics.js';
 import type { ProgressCallback } from '../train/progress.js';
 import type { ManifestDoc, Metrics } from '../registry/types.js';
@@ -164,9 +162,7 @@ async function retrainLocked(ctx: Context, model: string, opts: RetrainOptions):
         // 7. validate against production on the same test split.
         let baseline: { version: string; auc: number } | null = null;
         if (production) {
-          const data = await loadDatasetRecords({ dir: wt.root, name: cfg.dataset });
-          const test = splitRecords(data.records).test;
-          const pm = numericMetrics(await scoreVersion(wt.root, model, production, test));
+          const pm = numericMetrics(await scoreVersion(wt.root, model, production, trained.testRecords));
           result.production = { version: production.version, metrics: pm };
           baseline = { version: production.version, auc: pm.auc ?? 0 };
         }

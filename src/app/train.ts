@@ -59,6 +59,8 @@ export interface TrainFromDatasetResult {
   summary: Record<string, unknown>;
   /** SHA-256 and size of the written model.onnx (what the manifest records). */
   artifact: { sha256: string; bytes: number };
+  /** The test split's records, for scoring other versions on the same rows without a second load. */
+  testRecords: OutcomeRecord[];
 }
 
 export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<TrainFromDatasetResult> {
@@ -89,7 +91,7 @@ export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<T
       featureNames: names,
       schemaVersion,
       onProgress: opts.onProgress,
-      onPhase: (phase) => opts.onPhase?.(phase, phase === 'train' ? `${trainer}${trainer === 'external' ? ` (${opts.external?.command ?? ''})` : ''} seed ${seed}` : `onnxruntime on the ${matrices.test.n} test rows`),
+      onPhase: (phase) => opts.onPhase?.(phase, phase === 'train' ? `${trainer}${trainer === 'external' ? ` (${opts.external?.command ?? ''})` : Object.keys(opts.params ?? {}).length ? ` ${JSON.stringify(opts.params)}` : ' (default parameters)'} seed ${seed}` : `onnxruntime on the ${matrices.test.n} test rows`),
       metadata: { 'mlops.dataset': dataset, 'mlops.dataset_sha256': data.sha256 },
       external: opts.external && workDir ? { ...opts.external, workDir } : undefined,
     });
@@ -110,6 +112,7 @@ export async function trainFromDataset(opts: TrainFromDatasetOptions): Promise<T
       featureNames: names,
       summary: r.summary,
       artifact: { sha256: sha256Hex(r.onnx), bytes: r.onnx.length },
+      testRecords: parts.test,
     };
   } finally {
     if (workDir) await rm(workDir, { recursive: true, force: true });

@@ -54,7 +54,8 @@ export function registerTrainCommands(program: Command, env: CommandEnv): void {
           external: cfg.train.external ? { command: cfg.train.external.command, timeoutMs: cfg.train.external.timeout_seconds * 1000 } : undefined,
         });
         bar.done();
-        if (env.globals().json) return out.json(r);
+        const { testRecords, ...report } = r; // the records are for callers in the process, not the report
+        if (env.globals().json) return out.json(report);
         out.line(`${out.green('✓')} trained ${r.trainer} on ${r.splits.train} rows (validation ${r.splits.validation}, test ${r.splits.test})`);
         out.line(`  test AUC ${r.metrics.auc?.toFixed(4) ?? '-'}, log loss ${r.metrics.log_loss?.toFixed(4) ?? '-'}, accuracy ${r.metrics.accuracy?.toFixed(4) ?? '-'}`);
         out.line(`  ${r.files.model} (sha256 ${r.artifact.sha256.slice(0, 16)}…), ${r.files.features}, ${r.files.metrics}`);
