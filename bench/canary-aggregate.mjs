@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakRssMiB } from './lib.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const START = '2026-11-29T09:00:00.000Z';
@@ -66,7 +67,7 @@ if (args[0] === '--child') {
     out = { canary: { S: r.S, E: r.E, Lup: r.Lup, Ldown: r.Ldown }, production: r.production?.S ?? null, skipped: r.aggregate.skipped, other: r.aggregate.other, hours: r.aggregate.hourly.length };
   }
   const seconds = (performance.now() - t) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, ...out }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, maxRssMb: peakRssMiB() * 1.048576, ...out }) + '\n');
   process.exit(0);
 }
 

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, openSync, writeSync, closeSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakRssMiB } from './lib.mjs';
 
 const ROWS = Number(process.env.BENCH_COLLECT_ROWS ?? 1_000_000);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -31,7 +32,7 @@ if (process.argv[2] === '--child') {
   }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   const u = process.resourceUsage();
-  process.stdout.write(JSON.stringify({ seconds, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMiB: u.maxRSS / 1024, ...result }));
+  process.stdout.write(JSON.stringify({ seconds, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMiB: peakRssMiB(), ...result }));
   process.exit(0);
 }
 

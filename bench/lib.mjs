@@ -1,6 +1,7 @@
 // Shared helpers of the benchmarks: timing whole processes and in-process calls, medians, tables.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,4 +47,18 @@ export function printTable(title, rows) {
   console.log(`\n${title}`);
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   for (const r of rows) console.log('  ' + r.map((c, i) => String(c).padEnd(w[i])).join('  '));
+}
+
+/**
+ * Peak resident memory of this process in MiB. VmHWM, not getrusage's maxRSS: a child started by
+ * spawnSync inherits its parent's maxRSS across exec, so a small child reports a large parent.
+ */
+export function peakRssMiB() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }

@@ -19,6 +19,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { compareText, rowTaskId, timestampMs } from './shard.js';
+import { siftDown } from './sort-entry.js';
 
 /** Rows in canonical order: row i is data[off[i] .. off[i + 1]). */
 export interface RowBatch {
@@ -439,18 +440,7 @@ export class RowSorter {
       const c = ra.buf.compare(rb.buf, rb.curStart, rb.curEnd, ra.curStart, ra.curEnd);
       return c < 0 || (c === 0 && a < b);
     };
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-        if (m === i) return;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    };
+    const down = (i: number) => siftDown(heap, i, less);
     for (let i = 0; i < readers.length; i++) if (await readers[i]!.advance()) heap.push(i);
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
     let out = newBatch(this.batchRows, 4 << 20);

@@ -48,6 +48,20 @@ export interface SortedSource<T> {
   next(): Promise<T[] | null>;
 }
 
+/** Restores the heap property below i of a binary min-heap of source indices ordered by `less`. */
+export function siftDown(heap: number[], i: number, less: (a: number, b: number) => boolean): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+    if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+    if (m === i) return;
+    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+    i = m;
+  }
+}
+
 /**
  * k-way merge of sorted sources with a binary heap; yields the merged items in batches.
  * Ties keep the source order (lower index first), which keeps merges deterministic.
@@ -60,26 +74,7 @@ export async function* mergeSources<T>(sources: SortedSource<T>[], cmp: (a: T, b
     const c = cmp(bufs[x]![idx[x]!]!, bufs[y]![idx[y]!]!);
     return c < 0 || (c === 0 && x < y);
   };
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(heap[i]!, heap[p]!)) break;
-      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-      i = p;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
+  const down = (i: number) => siftDown(heap, i, less);
   for (let s = 0; s < sources.length; s++) {
     bufs[s] = [];
     idx[s] = 0;
@@ -88,9 +83,9 @@ export async function* mergeSources<T>(sources: SortedSource<T>[], cmp: (a: T, b
     if (b) {
       bufs[s] = b;
       heap.push(s);
-      up(heap.length - 1);
     }
   }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
   let out: T[] = [];
   while (heap.length) {
     const s = heap[0]!;
