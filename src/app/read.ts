@@ -27,9 +27,8 @@ export async function listVersions(ctx: Context, opts: { model?: string } = {}):
   const models = opts.model ? [opts.model] : ctx.store.listModels();
   const rows: VersionRow[] = [];
   for (const model of models) {
-    const state = await ctx.store.loadModel(model);
-    const entries = sortVersionsDesc([...state.versions.values()], (e) => e.manifest.version);
-    for (const { manifest: m } of entries) {
+    const state = await ctx.store.loadSummaries(model);
+    for (const m of sortVersionsDesc(state.versions, (v) => v.version)) {
       const status = deriveStatus(m, state.deployments);
       rows.push({
         model,

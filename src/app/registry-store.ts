@@ -1,13 +1,15 @@
 // Reads the registry from the working tree: model.yaml, deployments.yaml and manifests, each
 // parsed and validated once and then served from the stat-keyed parse cache. The YAML and
-// JSON Schema code is only loaded when a file actually has to be parsed.
+// JSON Schema code is only loaded when a file actually has to be parsed. `mlops list` reads a
+// second cache holding only the few fields of each manifest it shows (a sixth of the bytes),
+// so listing a thousand versions neither reads nor parses the full manifests.
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { deploymentsFile, manifestFile, modelFile, REGISTRY_DIR, versionsDir } from '../registry/paths.js';
 import { isModelName, isVersion } from '../registry/semver.js';
-import type { DeploymentsDoc, ManifestDoc, ModelDoc, ModelState, VersionEntry } from '../registry/types.js';
+import type { DeploymentsDoc, ManifestDoc, ModelDoc, ModelState, VersionEntry, VersionSummary } from '../registry/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { SchemaName } from '../util/validate.js';
 import { TOOL_VERSION } from '../version.js';
@@ -21,10 +23,19 @@ async function loadValidator(): Promise<Validate> {
 }
 
 export class RegistryStore {
-  private cache: ParseCache;
+  private caches = new Map<string, ParseCache>();
 
-  constructor(readonly root: string) {
-    this.cache = ParseCache.open(join(root, '.mlops', 'cache'), 'registry', TOOL_VERSION);
+  constructor(readonly root: string) {}
+
+  /** The named cache, opened on first use (a command reading no file opens none). */
+  private cache(name: 'registry' | 'summaries'): ParseCache {
+    let c = this.caches.get(name);
+    if (!c) {
+      // Every summary is read whenever that cache is, so it is parsed whole.
+      c = ParseCache.open(join(this.root, '.mlops', 'cache'), name, TOOL_VERSION, { eager: name === 'summaries' });
+      this.caches.set(name, c);
+    }
+    return c;
   }
 
   /** Models: folders under registry/ holding a model.yaml. */
@@ -47,15 +58,45 @@ export class RegistryStore {
 
   /** readYaml, or null when the file does not exist (one stat either way). */
   async readYamlIfPresent<T>(rel: string, schema: SchemaName, code: ErrorCode): Promise<T | null> {
-    const abs = join(this.root, rel);
-    const st = statOrNull(abs);
-    if (!st) return null;
-    const hit = this.cache.get<T>(rel, st);
-    if (hit !== undefined) return hit;
-    const text = readFileSync(abs);
-    const decoded = decodeUtf8(text, rel);
-    const value = (await loadValidator())(decoded, rel, schema, code) as T;
-    this.cache.set(rel, st, value);
+    return this.readCached<T, T>(rel, schema, code, 'registry', (doc) => doc);
+  }
+
+  /**
+   * A file's value in the named cache: `derive` of the validated document, computed when the
+   * file is new or changed since the cache saw it. Null when the file does not exist.
+   */
+  private async readCached<D, T>(
+    rel: string,
+    schema: SchemaName,
+    code: ErrorCode,
+    cacheName: 'registry' | 'summaries',
+    derive: (doc: D) => T,
+  ): Promise<T | null> {
+    const found = this.lookup<T>(rel, cacheName);
+    if (!found || found.hit !== undefined) return found?.hit ?? null;
+    return this.parseInto(rel, found.st, schema, code, cacheName, derive);
+  }
+
+  /**
+   * The stat of a file and its cached value if still valid; null when the file does not exist.
+   * Synchronous, so that reading a thousand cached files costs no promise per file.
+   */
+  private lookup<T>(rel: string, cacheName: 'registry' | 'summaries'): { st: Stats; hit: T | undefined } | null {
+    const st = statOrNull(join(this.root, rel));
+    return st ? { st, hit: this.cache(cacheName).get<T>(rel, st) } : null;
+  }
+
+  private async parseInto<D, T>(
+    rel: string,
+    st: Stats,
+    schema: SchemaName,
+    code: ErrorCode,
+    cacheName: 'registry' | 'summaries',
+    derive: (doc: D) => T,
+  ): Promise<T> {
+    const decoded = decodeUtf8(readFileSync(join(this.root, rel)), rel);
+    const value = derive((await loadValidator())(decoded, rel, schema, code) as D);
+    this.cache(cacheName).set(rel, st, value);
     return value;
   }
 
@@ -110,19 +151,58 @@ export class RegistryStore {
     const versions = new Map<string, VersionEntry>();
     for (const folder of this.listVersionFolders(model)) {
       const rel = manifestFile(model, folder);
-      const manifest = await this.readYamlIfPresent<ManifestDoc>(rel, 'model-version', 'MANIFEST_INVALID');
-      if (!manifest) continue; // an empty folder is not a version
+      const found = this.lookup<ManifestDoc>(rel, 'registry');
+      if (!found) continue; // an empty folder is not a version
+      const manifest = found.hit ?? (await this.parseInto(rel, found.st, 'model-version', 'MANIFEST_INVALID', 'registry', (d: ManifestDoc) => d));
       checkManifestIdentity(manifest, model, folder, rel);
       versions.set(manifest.version, { manifest, folder: join(versionsDir(model), folder).split('\\').join('/') });
     }
-    this.cache.save();
+    this.flush();
+    return { model: modelDoc, deployments, versions };
+  }
+
+  /**
+   * The model, its deployments and the summary of every version (what `mlops list` shows).
+   * A manifest's identity (model and version against its folder) is checked when its summary
+   * is made; a cache hit is the same unchanged file at the same path.
+   */
+  async loadSummaries(model: string): Promise<{ model: ModelDoc; deployments: DeploymentsDoc; versions: VersionSummary[] }> {
+    const [modelDoc, deployments] = [await this.readModel(model), await this.readDeployments(model)];
+    const versions: VersionSummary[] = [];
+    for (const folder of this.listVersionFolders(model)) {
+      const rel = manifestFile(model, folder);
+      const found = this.lookup<VersionSummary>(rel, 'summaries');
+      if (!found) continue; // an empty folder is not a version
+      versions.push(
+        found.hit ??
+          (await this.parseInto(rel, found.st, 'model-version', 'MANIFEST_INVALID', 'summaries', (doc: ManifestDoc) => {
+            checkManifestIdentity(doc, model, folder, rel);
+            return summarize(doc);
+          })),
+      );
+    }
+    this.flush();
     return { model: modelDoc, deployments, versions };
   }
 
   /** Persists what was parsed so far (call at the end of a read command). */
   flush(): void {
-    this.cache.save();
+    for (const c of this.caches.values()) c.save();
   }
+}
+
+/** The fields of a manifest that `mlops list` shows or derives the status from. */
+export function summarize(m: ManifestDoc): VersionSummary {
+  return {
+    version: m.version,
+    created_at: m.created_at,
+    parent: m.parent,
+    dataset: { name: m.dataset.name, sha256: m.dataset.sha256, rows: m.dataset.rows },
+    schema: { version: m.schema.version },
+    training: { trainer: m.training.trainer },
+    metrics: m.metrics,
+    lifecycle: m.lifecycle,
+  };
 }
 
 export function checkManifestIdentity(doc: ManifestDoc, model: string, folder: string, rel: string): void {

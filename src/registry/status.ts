@@ -1,7 +1,7 @@
 // Status is derived, never stored twice (SPEC 3.4).
-import type { DeploymentsDoc, ManifestDoc, Status } from './types.js';
+import type { DeploymentsDoc, Status, VersionSummary } from './types.js';
 
-export function deriveStatus(manifest: ManifestDoc, deployments: DeploymentsDoc): Status {
+export function deriveStatus(manifest: Pick<VersionSummary, 'version' | 'lifecycle'>, deployments: DeploymentsDoc): Status {
   if (manifest.lifecycle.state === 'archived') return 'archived';
   if (manifest.lifecycle.state === 'deprecated') return 'deprecated';
   if (deployments.production === manifest.version) return 'production';

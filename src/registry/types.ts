@@ -68,6 +68,13 @@ export interface Observed {
   [key: string]: unknown;
 }
 
+/** What `mlops list` needs of a manifest: its row and what the status derives from. */
+export type VersionSummary = Pick<ManifestDoc, 'version' | 'created_at' | 'parent' | 'metrics' | 'lifecycle'> & {
+  dataset: Pick<ManifestDoc['dataset'], 'name' | 'sha256' | 'rows'>;
+  schema: Pick<ManifestDoc['schema'], 'version'>;
+  training: Pick<ManifestDoc['training'], 'trainer'>;
+};
+
 export type Status = 'production' | 'canary' | 'staging' | 'deprecated' | 'archived';
 
 export type MlopsAction =

@@ -4,15 +4,19 @@
 // Entries modified within RACY_MS of the cache write are not trusted (git's "racy" rule),
 // since a same-size rewrite inside one timestamp tick would otherwise go unseen.
 //
-// The file is one line of JSON (the header: stats and byte ranges) followed by the values' JSON
-// texts back to back. Only the header is parsed on open; a value is parsed when asked for, so
-// `mlops get`, which needs two entries of a cache holding a thousand manifests, does not build
-// a thousand objects it would not look at.
+// The file is one line of JSON (the header: paths, and per path its stat and byte range as six
+// numbers of one flat array) followed by a JSON array of the values. Only the header is parsed
+// on open, and it holds no object per entry; a value is parsed from its byte range when asked
+// for, so `mlops get`, which needs two entries of a thousand, does not build a thousand objects
+// it would not look at. A reader that wants every value (`mlops list`) opens the cache `eager`:
+// one JSON.parse of the whole array is about twice as fast as a thousand small ones.
 import { readFileSync, mkdirSync, writeFileSync, renameSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 const RACY_MS = 2000;
-const FORMAT = 2;
+const FORMAT = 3;
+/** Numbers per entry in the header: size, ino, mtimeMs, ctimeMs, at, len. */
+const FIELDS = 6;
 
 interface Entry {
   size: number;
@@ -28,11 +32,13 @@ interface Header {
   format: number;
   tool: string;
   writtenAt: number;
-  entries: Record<string, Entry>;
+  paths: string[];
+  /** FIELDS numbers per path, in the order of `paths`. */
+  fields: number[];
 }
 
 export class ParseCache {
-  private entries: Record<string, Entry> = {};
+  private entries = new Map<string, Entry>();
   /** The values' JSON texts as read from the file. */
   private body: Buffer = Buffer.alloc(0);
   /** Values parsed or set during this run. */
@@ -46,17 +52,21 @@ export class ParseCache {
   ) {}
 
   /** Opens the cache under `<cacheDir>/<name>.json`; a missing, stale or damaged file is an empty cache. */
-  static open(cacheDir: string | null, name: string, tool: string): ParseCache {
+  static open(cacheDir: string | null, name: string, tool: string, opts: { eager?: boolean } = {}): ParseCache {
     const cache = new ParseCache(cacheDir ? join(cacheDir, `${name}.json`) : null, tool);
     if (cache.file) {
       try {
         const bytes = readFileSync(cache.file);
         const nl = bytes.indexOf(10);
         const header = JSON.parse(bytes.toString('utf8', 0, nl < 0 ? bytes.length : nl)) as Header;
-        if (nl >= 0 && header.format === FORMAT && header.tool === tool) {
-          cache.entries = header.entries;
+        if (nl >= 0 && header.format === FORMAT && header.tool === tool && header.fields.length === header.paths.length * FIELDS) {
+          const { paths, fields: x } = header;
+          for (let i = 0, o = 0; i < paths.length; i++, o += FIELDS) {
+            cache.entries.set(paths[i]!, { size: x[o]!, ino: x[o + 1]!, mtimeMs: x[o + 2]!, ctimeMs: x[o + 3]!, at: x[o + 4]!, len: x[o + 5]! });
+          }
           cache.writtenAt = header.writtenAt;
           cache.body = bytes.subarray(nl + 1);
+          if (opts.eager) cache.parseAll(paths);
         }
       } catch {
         // no cache yet, or unreadable: start empty
@@ -65,8 +75,20 @@ export class ParseCache {
     return cache;
   }
 
+  /** Parses the whole body at once; on a damaged body, values are parsed one by one instead. */
+  private parseAll(paths: string[]): void {
+    let all: unknown;
+    try {
+      all = JSON.parse(this.body.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (!Array.isArray(all) || all.length !== paths.length) return;
+    for (let i = 0; i < paths.length; i++) this.values.set(paths[i]!, all[i]);
+  }
+
   get<T>(path: string, st: Stats): T | undefined {
-    const e = this.entries[path];
+    const e = this.entries.get(path);
     if (!e) return undefined;
     if (e.size !== st.size || e.ino !== st.ino || e.mtimeMs !== st.mtimeMs || e.ctimeMs !== st.ctimeMs) return undefined;
     if (this.writtenAt - st.mtimeMs < RACY_MS) return undefined;
@@ -82,16 +104,16 @@ export class ParseCache {
   }
 
   set(path: string, st: Stats, value: unknown): void {
-    this.entries[path] = { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, at: -1, len: 0 };
+    this.entries.set(path, { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, at: -1, len: 0 });
     this.values.set(path, value);
     this.dirty = true;
   }
 
   /** Drops entries not in `keep` (files that are gone). */
   retain(keep: Set<string>): void {
-    for (const k of Object.keys(this.entries)) {
+    for (const k of this.entries.keys()) {
       if (!keep.has(k)) {
-        delete this.entries[k];
+        this.entries.delete(k);
         this.values.delete(k);
         this.dirty = true;
       }
@@ -101,17 +123,23 @@ export class ParseCache {
   /** Writes the cache when it changed or when racy entries could now be trusted. Best effort. */
   save(): void {
     if (!this.file || !this.dirty) return;
-    const entries: Record<string, Entry> = {};
+    const entries = new Map<string, Entry>();
     const parts: Buffer[] = [];
-    let at = 0;
-    for (const [path, e] of Object.entries(this.entries)) {
+    const fields: number[] = [];
+    const comma = Buffer.from(',');
+    let at = 1; // after the array's '['
+    for (const [path, e] of this.entries) {
       // Values set in this run are written as they are now; the others are copied byte for byte.
       const json = e.at < 0 ? Buffer.from(JSON.stringify(this.values.get(path)), 'utf8') : this.body.subarray(e.at, e.at + e.len);
+      if (parts.length) parts.push(comma);
       parts.push(json);
-      entries[path] = { ...e, at, len: json.length };
-      at += json.length;
+      entries.set(path, { ...e, at, len: json.length });
+      fields.push(e.size, e.ino, e.mtimeMs, e.ctimeMs, at, json.length);
+      at += json.length + 1;
     }
-    const header: Header = { format: FORMAT, tool: this.tool, writtenAt: Date.now(), entries };
+    parts.unshift(Buffer.from('['));
+    parts.push(Buffer.from(']'));
+    const header: Header = { format: FORMAT, tool: this.tool, writtenAt: Date.now(), paths: [...entries.keys()], fields };
     try {
       const dir = join(this.file, '..');
       mkdirSync(dir, { recursive: true });

@@ -25,6 +25,17 @@ describe('the mlops binary', () => {
     expect(missing.stdout).toBe('');
   });
 
+  it('ends quietly when its reader closes the pipe early (mlops ... | head)', async () => {
+    const t = registryRepo();
+    const child = spawn(process.execPath, [bin, '--help'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before the help is written: the write fails with EPIPE
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('serves until SIGTERM, then drains and exits 0; the dashboard appears at /', async () => {
     const t = registryRepo();
     await registerFake(t.dir, { seed: 'a' });

@@ -79,10 +79,23 @@ describe('ParseCache', () => {
     const c2 = ParseCache.open(cacheDir, 'registry', '1.0.0');
     expect(c2.get('a.yaml', a.st())).toBeUndefined();
     expect(c2.get('b.yaml', b.st())).toEqual({ b: 2 });
-    for (const junk of ['', 'not json', '{"format":2}\n', good.subarray(0, nl).toString('utf8')]) {
+    // Opened eager, the whole body fails to parse: values are parsed one by one instead.
+    const eager = ParseCache.open(cacheDir, 'registry', '1.0.0', { eager: true });
+    expect(eager.get('a.yaml', a.st())).toBeUndefined();
+    expect(eager.get('b.yaml', b.st())).toEqual({ b: 2 });
+    for (const junk of ['', 'not json', '{"format":3}\n', '{"format":3,"tool":"1.0.0","writtenAt":0,"paths":["b.yaml"],"fields":[1]}\n[]', good.subarray(0, nl).toString('utf8')]) {
       writeFileSync(path, junk);
       expect(ParseCache.open(cacheDir, 'registry', '1.0.0').get('b.yaml', b.st())).toBeUndefined();
     }
+  });
+
+  it('opened eager, serves every value from one parse of the body, still checking each stat', () => {
+    const { a, b } = savedAB();
+    const c2 = ParseCache.open(cacheDir, 'registry', '1.0.0', { eager: true });
+    expect(c2.get('a.yaml', a.st())).toEqual({ a: 1 });
+    expect(c2.get('b.yaml', b.st())).toEqual({ b: 2 });
+    file('a.yaml', 'a: 10\n');
+    expect(ParseCache.open(cacheDir, 'registry', '1.0.0', { eager: true }).get('a.yaml', a.st())).toBeUndefined();
   });
 
   it('retain() drops entries of files that are gone', () => {
