@@ -82,7 +82,8 @@ export class RegistryStore {
    * Synchronous, so that reading a thousand cached files costs no promise per file.
    */
   private lookup<T>(rel: string, cacheName: 'registry' | 'summaries'): { st: Stats; hit: T | undefined } | null {
-    const st = statOrNull(join(this.root, rel));
+    // Concatenated, not path.join: `rel` is already normal, and a thousand joins show in `list`.
+    const st = statOrNull(`${this.root}/${rel}`);
     return st ? { st, hit: this.cache(cacheName).get<T>(rel, st) } : null;
   }
 
@@ -169,7 +170,15 @@ export class RegistryStore {
   async loadSummaries(model: string): Promise<{ model: ModelDoc; deployments: DeploymentsDoc; versions: VersionSummary[] }> {
     const [modelDoc, deployments] = [await this.readModel(model), await this.readDeployments(model)];
     const versions: VersionSummary[] = [];
-    for (const folder of this.listVersionFolders(model)) {
+    // Every entry, not only folders: an entry without a manifest (a file, an empty folder) has
+    // no stat below and is skipped, and the directory listing needs no object per entry.
+    let entries: string[];
+    try {
+      entries = readdirSync(join(this.root, versionsDir(model)));
+    } catch {
+      entries = [];
+    }
+    for (const folder of entries) {
       const rel = manifestFile(model, folder);
       const found = this.lookup<VersionSummary>(rel, 'summaries');
       if (!found) continue; // an empty folder is not a version
