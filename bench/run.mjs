@@ -16,6 +16,7 @@ const BENCHMARKS = [
   ['canary-aggregate', 'aggregating 10,000,000 outcomes vs wc -l'],
   ['canary-decision', 'false and true rollback rates over 1,000 simulated canaries, both methods'],
   ['train-gbdt', 'gbdt vs sklearn HistGradientBoosting on 1,000,000 x 20: AUC and time'],
+  ['train-gbdt-fit', 'gbdt fit alone, one thread (anchor) vs two'],
   ['train-logistic', 'logistic vs sklearn LogisticRegression on 1,000,000 x 20: AUC and time'],
   ['train-synth', 'both trainers vs sklearn on the synthetic backlink outcomes'],
   ['serve-throughput', 'mlops serve vs a minimal onnxruntime server: requests/s and p99 at 1,000 req/s'],

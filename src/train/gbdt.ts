@@ -3,12 +3,15 @@
 // leaf limit, the smaller child's histogram is built and the larger one is parent minus smaller,
 // and boosting stops early when the validation loss has not improved for a number of rounds.
 // Everything is typed arrays; the only randomness (binning sample, row subsampling) comes from the seed.
+// The per-row work runs in WebAssembly on this thread and a helper thread (gbdt-threads.ts), and
+// the model is the same as with this thread alone.
 import type { LabeledMatrix, Matrix } from './matrix.js';
 import { checkSplit, checkTrainingData, countPositives } from './matrix.js';
-import { applyBinning, fitBinning, type Binning, type BinnedMatrix } from './binning.js';
+import { applyBinning, binStride, fitBinning, type Binning } from './binning.js';
 import { createRng } from './rng.js';
-import { createHistKernel, type HistKernel } from './hist-kernel.js';
-import { log1pExp, meanLogLossRaw, sigmoid } from './loss.js';
+import { createGbdtThreads, HelperLostError, PARALLEL_MIN_ROWS, type GbdtThreads } from './gbdt-threads.js';
+import { lowerBound, OUTS, TASK_CLOSE, TASK_OPEN, TASK_PREPARE, TASK_SPLIT, type Views } from './gbdt-tasks.js';
+import { log1pExp, sigmoid } from './loss.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -81,7 +84,7 @@ export interface TrainGbdtOptions {
   seed?: number;
   featureNames?: readonly string[];
   onProgress?: ProgressCallback;
-  /** Threads building histograms: 1 or 2 (default 2 on a multi-core machine). The model is the same either way. */
+  /** Threads training: 1 or 2 (default 2 on a multi-core machine). The model is the same either way. */
   threads?: number;
 }
 
@@ -93,19 +96,33 @@ const MIN_GAIN = 1e-10;
 export function trainGbdt({ train, valid, params, seed = 0, featureNames, onProgress, threads }: TrainGbdtOptions): GbdtModel {
   const p = resolveGbdtParams(params as Record<string, unknown> | undefined);
   checkTrainingData(train, featureNames);
-  const hasValid = valid != null && valid.n > 0;
   if (valid != null) checkSplit(valid, 'validation', train.f, featureNames);
-  const { n } = train;
-  const maxLeaves = p.max_leaves ?? 2 ** Math.min(p.depth, 20);
-
   const binning = fitBinning(train, p.max_bins, seed);
-  // The training codes, gradients and row indices live in the histogram kernel's memory.
-  const binned = applyBinning(train, binning);
-  const kernel = createHistKernel(n, binned.stride, binning.maxBins, { threads });
+  const hasValid = valid != null && valid.n > 0;
+  // Rounds are reported in increasing order; the filter only matters after a lost helper (below).
+  let reported = 0;
+  const input: BoostInput = {
+    train,
+    valid: hasValid ? valid : null,
+    p,
+    seed,
+    binning,
+    maxLeaves: p.max_leaves ?? 2 ** Math.min(p.depth, 20),
+    onProgress:
+      onProgress &&
+      ((progress) => {
+        if (progress.iteration <= reported) return;
+        reported = progress.iteration;
+        onProgress(progress);
+      }),
+  };
   try {
-    return boost({ train, valid: hasValid ? valid! : null, p, seed, binning, binned, kernel, maxLeaves, onProgress });
-  } finally {
-    void kernel.close();
+    return boost(input, threads);
+  } catch (err) {
+    if (!(err instanceof HelperLostError)) throw err;
+    // The helper thread hung in a task: train again on this thread alone, in fresh memory. The
+    // model and the losses come out the same, so the rounds already reported are not repeated.
+    return boost(input, 1);
   }
 }
 
@@ -115,94 +132,120 @@ interface BoostInput {
   p: GbdtParams;
   seed: number;
   binning: Binning;
-  binned: BinnedMatrix;
-  kernel: HistKernel;
   maxLeaves: number;
   onProgress?: ProgressCallback;
 }
 
-/** The boosting rounds, on data already binned into the kernel's memory. */
-function boost({ train, valid, p, seed, binning, binned, kernel, maxLeaves, onProgress }: BoostInput): GbdtModel {
+/** The boosting rounds, with the per-row work split between this thread and a helper. */
+function boost(input: BoostInput, threads: number | undefined): GbdtModel {
+  const { train, valid, p, seed, binning, maxLeaves, onProgress } = input;
   const { n, f, y } = train;
-  const hasValid = valid !== null;
-  kernel.codes.set(binned.codes);
-  const bins: BinnedMatrix = { ...binned, codes: kernel.codes };
-  const vbins = hasValid ? applyBinning(valid!, binning) : null;
-
-  const prior = countPositives(y) / n;
-  const baseScore = Math.fround(Math.log(prior / (1 - prior)));
-  const raw = new Float64Array(n).fill(baseScore);
-  const vraw = hasValid ? new Float64Array(valid!.n).fill(baseScore) : null;
-  const gh = kernel.gh;
-  const grower = new TreeGrower(bins, binning, kernel, p, maxLeaves);
-  const rng = createRng(seed ^ 0x5bd1e995);
-
-  const trees: Tree[] = [];
-  const history = { trainLoss: [] as number[], validLoss: [] as (number | null)[] };
-  let bestLoss = Infinity;
-  let bestRounds = 0;
-  let pendingValid: number | null = null;
-  const report = (iteration: number, trainLoss: number, validLoss: number | null): void => {
-    history.trainLoss.push(trainLoss);
-    history.validLoss.push(validLoss);
-    onProgress?.({ iteration, total: p.trees, trainLoss, validLoss });
-  };
-
-  for (let t = 0; t < p.trees; t++) {
-    // The gradient pass also yields the loss of the model so far: the previous round's train loss.
-    const loss = gradients(raw, y, gh);
-    if (t > 0) report(t, loss, pendingValid);
-
-    const rows = kernel.rows;
-    let m = n;
-    if (p.subsample < 1) {
-      m = 0;
-      for (let i = 0; i < n; i++) if (rng.next() < p.subsample) rows[m++] = i;
-      if (m === 0) rows[m++] = Math.floor(rng.next() * n);
-    } else {
-      for (let i = 0; i < n; i++) rows[i] = i;
+  const nValid = valid?.n ?? 0;
+  // A leaf holds at least min_samples_leaf rows (the root excepted).
+  const leavesCap = Math.min(maxLeaves, Math.max(1, Math.floor(n / p.min_samples_leaf)));
+  const ts = createGbdtThreads({ n, nValid, f, stride: binStride(f), maxBins: binning.maxBins, maxLeaves: leavesCap }, { threads });
+  try {
+    // The codes, labels and scores live in the memory the two threads share.
+    const v = ts.views;
+    applyBinning(train, binning, v.codes);
+    v.y.set(y);
+    if (valid) {
+      applyBinning(valid, binning, v.vcodes);
+      v.vy.set(valid.y);
     }
-    const { tree, leaves } = grower.grow(rows, m);
-    trees.push(tree);
+    const prior = countPositives(y) / n;
+    const baseScore = Math.fround(Math.log(prior / (1 - prior)));
+    v.raw.fill(baseScore);
+    v.vraw.fill(baseScore);
+    const grower = new TreeGrower(ts, binning, p, maxLeaves);
+    const rng = createRng(seed ^ 0x5bd1e995);
+    // Rows [0, half) and [half, n) are the two halves of every per-row task; so are the validation rows.
+    const half = n >>> 1;
+    const vhalf = nValid >>> 1;
+    const out = v.out;
+    ts.run(TASK_PREPARE, [0, half], [half, n], true);
 
-    if (m === n) {
-      // Every row sits in exactly one leaf range: add leaf values without walking the tree.
-      for (const leaf of leaves) {
-        const v = tree.value[leaf.node];
-        for (let k = leaf.start; k < leaf.end; k++) raw[rows[k]] += v;
+    const trees: Tree[] = [];
+    const history = { trainLoss: [] as number[], validLoss: [] as (number | null)[] };
+    let bestLoss = Infinity;
+    let bestRounds = 0;
+    let pendingValid: number | null = null;
+    const report = (iteration: number, trainLoss: number, validLoss: number | null): void => {
+      history.trainLoss.push(trainLoss);
+      history.validLoss.push(validLoss);
+      onProgress?.({ iteration, total: p.trees, trainLoss, validLoss });
+    };
+
+    for (let t = 0; t < p.trees; t++) {
+      // The tree's rows: with every row used, the round's first task resets rows to the identity.
+      const rows = v.rows;
+      let m = n;
+      const whole = p.subsample < 1 ? 0 : 1;
+      if (!whole) {
+        m = 0;
+        for (let i = 0; i < n; i++) if (rng.next() < p.subsample) rows[m++] = i;
+        if (m === 0) rows[m++] = Math.floor(rng.next() * n);
       }
-    } else {
-      addTreeBinned(tree, bins, raw);
-    }
+      // Gradients of each half's rows; the root's sums and histogram over each half's positions
+      // (rows are sorted, so a half's positions hold exactly its own rows).
+      const split = whole ? half : lowerBound(rows, 0, m, half);
+      const build = grower.splittableRoot(m) ? 1 : 0;
+      ts.run(TASK_OPEN, [0, half, 0, split, whole, build], [half, n, split, m, whole, build], true);
+      // The gradient pass also yields the loss of the model so far: the previous round's train loss.
+      const loss = (out[0] + out[OUTS]) / n;
+      if (t > 0) report(t, loss, pendingValid);
+      const g = out[1] + out[OUTS + 1];
+      const h = out[2] + out[OUTS + 2];
 
-    if (vraw) {
-      addTreeBinned(tree, vbins!, vraw);
-      const vl = meanLogLossRaw(vraw, valid!.y);
-      pendingValid = vl;
-      if (vl < bestLoss - 1e-12) {
-        bestLoss = vl;
+      const { tree, leaves } = grower.grow(m, g, h);
+      trees.push(tree);
+
+      // Add the tree to the scores. When every row is used, each sits in exactly one leaf's range
+      // of positions: leaf values are added without walking the tree.
+      v.feature.set(tree.feature);
+      v.bin.set(tree.bin);
+      v.left.set(tree.left);
+      v.right.set(tree.right);
+      v.value.set(tree.value);
+      let nLeaves = -1;
+      if (m === n) {
+        leaves.forEach((leaf, k) => v.leaves.set([leaf.start, leaf.end, tree.value[leaf.node]], 3 * k));
+        nLeaves = leaves.length;
+      }
+      ts.run(TASK_CLOSE, [0, half, 0, vhalf, nLeaves], [half, n, vhalf, nValid, nLeaves], true);
+
+      if (valid) {
+        const vl = (out[0] + out[OUTS]) / nValid;
+        pendingValid = vl;
+        if (vl < bestLoss - 1e-12) {
+          bestLoss = vl;
+          bestRounds = t + 1;
+        } else if (p.early_stopping_rounds > 0 && t + 1 - bestRounds >= p.early_stopping_rounds) {
+          break;
+        }
+      } else {
         bestRounds = t + 1;
-      } else if (p.early_stopping_rounds > 0 && t + 1 - bestRounds >= p.early_stopping_rounds) {
-        break;
       }
-    } else {
-      bestRounds = t + 1;
     }
-  }
-  report(trees.length, meanLogLossRaw(raw, y), pendingValid);
+    // The final model's train loss, from the gradient pass the next round would start with.
+    ts.run(TASK_OPEN, [0, half, 0, 0, 0, 0], [half, n, 0, 0, 0, 0], true);
+    report(trees.length, (out[0] + out[OUTS]) / n, pendingValid);
 
-  const rounds = trees.length;
-  const kept = p.early_stopping_rounds > 0 && hasValid ? Math.max(1, bestRounds) : rounds;
-  return {
-    kind: 'gbdt',
-    nFeatures: f,
-    baseScore,
-    trees: trees.slice(0, kept),
-    params: p,
-    rounds,
-    bestRounds: kept,
-    history,
-  };
+    const rounds = trees.length;
+    const kept = p.early_stopping_rounds > 0 && valid ? Math.max(1, bestRounds) : rounds;
+    return {
+      kind: 'gbdt',
+      nFeatures: f,
+      baseScore,
+      trees: trees.slice(0, kept),
+      params: p,
+      rounds,
+      bestRounds: kept,
+      history,
+    };
+  } finally {
+    void ts.close();
+  }
 }
 
 /** Raw scores (log-odds) of float rows, walking thresholds exactly as onnxruntime does. */
@@ -227,45 +270,6 @@ export function predictGbdt(model: GbdtModel, m: Matrix): Float64Array {
   return raw;
 }
 
-function addTreeBinned(tree: Tree, bins: BinnedMatrix, raw: Float64Array): void {
-  const { feature, bin, left, right, value } = tree;
-  const { codes, stride, n } = bins;
-  for (let i = 0, base = 0; i < n; i++, base += stride) {
-    let node = 0;
-    while (feature[node] >= 0) node = codes[base + feature[node]] <= bin[node] ? left[node] : right[node];
-    raw[i] += value[node];
-  }
-}
-
-/**
- * Log-loss gradients and hessians at the current raw scores; returns the mean loss. The loss is
- * only reported, so it takes one log per 16 rows (of the product of their likelihoods, each
- * floored at 1e-15 so that the product cannot underflow) instead of one per row.
- */
-function gradients(raw: Float64Array, y: Uint8Array, gh: Float64Array): number {
-  const n = raw.length;
-  let loss = 0;
-  let prod = 1;
-  for (let i = 0; i < n; i++) {
-    const z = raw[i];
-    const e = Math.exp(-Math.abs(z));
-    // p = sigmoid(z) computed from e = exp(-|z|) so that it never overflows.
-    const p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const yi = y[i];
-    gh[2 * i] = p - yi;
-    gh[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
-    // 1 - p computed without cancellation, for rows the model is sure are failures.
-    const like = yi === 1 ? p : z >= 0 ? e / (1 + e) : 1 / (1 + e);
-    prod *= like > 1e-15 ? like : 1e-15;
-    if ((i & 15) === 15) {
-      loss -= Math.log(prod);
-      prod = 1;
-    }
-  }
-  loss -= Math.log(prod);
-  return loss / n;
-}
-
 interface Split {
   gain: number;
   feature: number;
@@ -287,39 +291,36 @@ interface OpenLeaf {
   split: Split | null;
 }
 
-/** Grows one tree at a time, reusing its row buffers and a pool of histograms across rounds. */
+/** Grows one tree at a time, reusing a pool of histograms across rounds. */
 class TreeGrower {
-  private readonly tmp: Uint32Array;
-  private readonly rowStride: number;
   private readonly nbins: Int32Array;
   /** Histogram stride of one feature (3 slots per bin). */
   private readonly stride: number;
+  private readonly histFloats: number;
   private readonly pool: Float64Array[] = [];
-  /** Column-major copy of the codes: partitioning reads one feature of many rows. */
-  private readonly columns: Uint8Array;
-  private readonly n: number;
-  private readonly gh: Float64Array;
+  private readonly v: Views;
   private readonly f: number;
 
   constructor(
-    bins: BinnedMatrix,
+    private readonly ts: GbdtThreads,
     private readonly binning: Binning,
-    private readonly kernel: HistKernel,
     private readonly p: GbdtParams,
     private readonly maxLeaves: number,
   ) {
-    const n = bins.n;
-    this.n = n;
-    this.columns = transposeCodes(bins);
-    this.rowStride = bins.stride;
-    this.f = bins.f;
-    this.gh = kernel.gh;
-    this.tmp = new Uint32Array(n);
+    this.v = ts.views;
+    this.f = this.v.layout.f;
     this.nbins = Int32Array.from(binning.thresholds, (t) => t.length + 1);
     this.stride = binning.maxBins * 3;
+    this.histFloats = this.v.layout.histFloats;
   }
 
-  grow(rows: Uint32Array, m: number): { tree: Tree; leaves: OpenLeaf[] } {
+  /** Whether a root of m rows may be split (then the round's first task builds its histogram). */
+  splittableRoot(m: number): boolean {
+    return this.splittable({ depth: 0, c: m }, 1);
+  }
+
+  /** A tree over rows[0, m) with gradient sums g and h; a splittable root's partial histograms are in the threads' buffers. */
+  grow(m: number, g: number, h: number): { tree: Tree; leaves: OpenLeaf[] } {
     const { p } = this;
     const feature: number[] = [-1];
     const threshold: number[] = [0];
@@ -327,18 +328,10 @@ class TreeGrower {
     const left: number[] = [-1];
     const right: number[] = [-1];
 
-    let g = 0;
-    let h = 0;
-    for (let k = 0; k < m; k++) {
-      const i = rows[k];
-      g += this.gh[2 * i];
-      h += this.gh[2 * i + 1];
-    }
     const root: OpenLeaf = { node: 0, start: 0, end: m, depth: 0, g, h, c: m, hist: null, split: null };
     const leaves: OpenLeaf[] = [root];
     if (this.splittable(root, 1)) {
-      root.hist = this.take();
-      this.build(root.hist, rows, 0, m);
+      root.hist = this.sumHalves(this.take());
       root.split = this.bestSplit(root);
     }
     let nLeaves = 1;
@@ -350,7 +343,6 @@ class TreeGrower {
       }
       if (!best) break;
       const s = best.split!;
-      const mid = this.partition(rows, best.start, best.end, s.feature, s.bin);
       const lNode = feature.length;
       const rNode = lNode + 1;
       for (let k = 0; k < 2; k++) {
@@ -366,6 +358,7 @@ class TreeGrower {
       left[best.node] = lNode;
       right[best.node] = rNode;
       const d = best.depth + 1;
+      const mid = best.start + s.cl;
       const l: OpenLeaf = { node: lNode, start: best.start, end: mid, depth: d, g: s.gl, h: s.hl, c: s.cl, hist: null, split: null };
       const r: OpenLeaf = {
         node: rNode,
@@ -384,33 +377,7 @@ class TreeGrower {
       best.split = null;
       leaves.splice(leaves.indexOf(best), 1, l, r);
 
-      const needL = this.splittable(l, nLeaves);
-      const needR = this.splittable(r, nLeaves);
-      if (needL || needR) {
-        const [small, large] = l.c <= r.c ? [l, r] : [r, l];
-        const smallHist = this.take();
-        this.build(smallHist, rows, small.start, small.end);
-        // Histogram subtraction: the larger child costs no pass over its rows.
-        if (small === l ? needR : needL) {
-          for (let k = 0; k < parentHist.length; k++) parentHist[k] -= smallHist[k];
-          large.hist = parentHist;
-        } else {
-          this.give(parentHist);
-        }
-        if (small === l ? needL : needR) small.hist = smallHist;
-        else this.give(smallHist);
-        for (const child of [l, r]) {
-          if (child.hist) {
-            child.split = this.bestSplit(child);
-            if (!child.split) {
-              this.give(child.hist);
-              child.hist = null;
-            }
-          }
-        }
-      } else {
-        this.give(parentHist);
-      }
+      this.split(best.start, best.end, s, parentHist, l, r, nLeaves);
     }
 
     const nodes = feature.length;
@@ -433,23 +400,70 @@ class TreeGrower {
     return { tree, leaves };
   }
 
-  private splittable(leaf: OpenLeaf, nLeaves: number): boolean {
+  private splittable(leaf: Pick<OpenLeaf, 'depth' | 'c'>, nLeaves: number): boolean {
     return nLeaves < this.maxLeaves && leaf.depth < this.p.depth && leaf.c >= 2 * this.p.min_samples_leaf;
   }
 
   private take(): Float64Array {
-    // Padding features (up to the row stride) get slots too, so whole words can be scattered.
-    return this.pool.pop() ?? new Float64Array(this.rowStride * this.stride);
+    return this.pool.pop() ?? new Float64Array(this.histFloats);
   }
 
   private give(h: Float64Array): void {
     this.pool.push(h);
   }
 
-  /** Per feature and bin: sum of gradients, sum of hessians, row count (interleaved). */
-  private build(hist: Float64Array, rows: Uint32Array, start: number, end: number): void {
-    if (rows !== this.kernel.rows) throw new Error('gbdt: rows must live in the kernel memory');
-    this.kernel.build(hist, start, end);
+  /** The histogram of a node: its two partial histograms added in a fixed order. */
+  private sumHalves(out: Float64Array): Float64Array {
+    const [a, b] = this.v.hist;
+    for (let k = 0; k < out.length; k++) out[k] = a[k] + b[k];
+    return out;
+  }
+
+  /**
+   * Splits rows[start, end) into the children's ranges, builds the histograms of the children that
+   * may split further and finds their best splits. The smaller child's histogram is built with the
+   * partition; the larger one is parent minus smaller.
+   *
+   * The partition is stable: each half of the range is partitioned on its own (in parallel when
+   * large), then the pieces are put in order: lefts of the first half, lefts of the second, rights
+   * of the first, rights of the second (already in place). That is the order a single stable
+   * partition gives, and each partial histogram covers one half's piece.
+   */
+  private split(start: number, end: number, s: Split, parentHist: Float64Array, l: OpenLeaf, r: OpenLeaf, nLeaves: number): void {
+    const needL = this.splittable(l, nLeaves);
+    const needR = this.splittable(r, nLeaves);
+    const [small, large] = l.c <= r.c ? [l, r] : [r, l];
+    const side = !needL && !needR ? 0 : small === l ? 1 : 2;
+    const half = start + ((end - start) >>> 1);
+    const { rows, tmp, out } = this.v;
+    this.ts.run(TASK_SPLIT, [start, half, s.feature, s.bin, side], [half, end, s.feature, s.bin, side], end - start >= PARALLEL_MIN_ROWS);
+    const l0 = out[0];
+    const l1 = out[OUTS];
+    rows.copyWithin(start + l0, half, half + l1);
+    rows.set(tmp.subarray(start, half - l0), start + l0 + l1);
+
+    if (side === 0) {
+      this.give(parentHist);
+      return;
+    }
+    const smallHist = this.sumHalves(this.take());
+    if (small === l ? needR : needL) {
+      for (let k = 0; k < parentHist.length; k++) parentHist[k] -= smallHist[k];
+      large.hist = parentHist;
+    } else {
+      this.give(parentHist);
+    }
+    if (small === l ? needL : needR) small.hist = smallHist;
+    else this.give(smallHist);
+    for (const child of [l, r]) {
+      if (child.hist) {
+        child.split = this.bestSplit(child);
+        if (!child.split) {
+          this.give(child.hist);
+          child.hist = null;
+        }
+      }
+    }
   }
 
   private bestSplit(leaf: OpenLeaf): Split | null {
@@ -486,40 +500,6 @@ class TreeGrower {
     }
     return best;
   }
-
-  /** Stable in-place partition of rows[start, end) by bin <= b; returns the first right index. */
-  private partition(rows: Uint32Array, start: number, end: number, j: number, b: number): number {
-    const { tmp } = this;
-    const col = this.columns.subarray(j * this.n, (j + 1) * this.n);
-    let w = start;
-    let r = 0;
-    // Branch-free: every row is written to both sides and only one cursor moves, so a split
-    // that sends rows left and right at random costs no mispredicted branches.
-    for (let k = start; k < end; k++) {
-      const i = rows[k];
-      const left = ((b - col[i]) >>> 31) ^ 1;
-      rows[w] = i;
-      tmp[r] = i;
-      w += left;
-      r += left ^ 1;
-    }
-    rows.set(tmp.subarray(0, r), w);
-    return w;
-  }
-}
-
-function transposeCodes(bins: BinnedMatrix): Uint8Array {
-  const { codes, stride, n, f } = bins;
-  const out = new Uint8Array(n * f);
-  const BLOCK = 4096;
-  for (let s = 0; s < n; s += BLOCK) {
-    const e = Math.min(n, s + BLOCK);
-    for (let j = 0; j < f; j++) {
-      const o = j * n;
-      for (let i = s, k = s * stride + j; i < e; i++, k += stride) out[o + i] = codes[k];
-    }
-  }
-  return out;
 }
 
 /** Mean log-loss of a fitted model on labelled rows (for reports and tests). */

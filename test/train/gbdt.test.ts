@@ -75,12 +75,14 @@ describe('trainGbdt', () => {
     expect(a.trees).not.toEqual(c.trees);
   });
 
-  it('builds the same trees with one or two histogram threads', () => {
-    const { train, valid } = split(linearData(30_000, 8));
-    const params = { trees: 8, depth: 5, subsample: 0.9 };
+  it.each([1, 0.9])('builds the same trees with one or two threads (subsample %s)', (subsample) => {
+    // An odd number of training rows: the halves differ in size.
+    const { train, valid } = split(linearData(30_004, 8));
+    const params = { trees: 8, depth: 5, subsample };
     const a = trainGbdt({ train, valid, params, seed: 2, threads: 1 });
     const b = trainGbdt({ train, valid, params, seed: 2, threads: 2 });
     expect(b.trees).toEqual(a.trees);
+    expect(b.history).toEqual(a.history);
   });
 
   it('fills defaults and rejects unknown or out-of-range parameters', () => {
