@@ -58,23 +58,9 @@ export class RegistryStore {
 
   /** readYaml, or null when the file does not exist (one stat either way). */
   async readYamlIfPresent<T>(rel: string, schema: SchemaName, code: ErrorCode): Promise<T | null> {
-    return this.readCached<T, T>(rel, schema, code, 'registry', (doc) => doc);
-  }
-
-  /**
-   * A file's value in the named cache: `derive` of the validated document, computed when the
-   * file is new or changed since the cache saw it. Null when the file does not exist.
-   */
-  private async readCached<D, T>(
-    rel: string,
-    schema: SchemaName,
-    code: ErrorCode,
-    cacheName: 'registry' | 'summaries',
-    derive: (doc: D) => T,
-  ): Promise<T | null> {
-    const found = this.lookup<T>(rel, cacheName);
-    if (!found || found.hit !== undefined) return found?.hit ?? null;
-    return this.parseInto(rel, found.st, schema, code, cacheName, derive);
+    const found = this.lookup<T>(rel, 'registry');
+    if (!found) return null;
+    return found.hit ?? this.parseInto(rel, found.st, schema, code, 'registry', (doc: T) => doc);
   }
 
   /**
@@ -87,6 +73,7 @@ export class RegistryStore {
     return st ? { st, hit: this.cache(cacheName).get<T>(rel, st) } : null;
   }
 
+  /** Parses and validates a file new or changed since the cache saw it; caches `derive` of it. */
   private async parseInto<D, T>(
     rel: string,
     st: Stats,
