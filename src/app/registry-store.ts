@@ -1,8 +1,8 @@
 // Reads the registry from the working tree: model.yaml, deployments.yaml and manifests, each
 // parsed and validated once and then served from the stat-keyed parse cache. The YAML and
 // JSON Schema code is only loaded when a file actually has to be parsed. `mlops list` reads a
-// second cache holding only the few fields of each manifest it shows (a sixth of the bytes),
-// so listing a thousand versions neither reads nor parses the full manifests.
+// second cache holding only the fields of each manifest it shows (about half the bytes), so
+// listing a thousand versions neither reads nor parses the full manifests.
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
@@ -68,9 +68,13 @@ export class RegistryStore {
    * Synchronous, so that reading a thousand cached files costs no promise per file.
    */
   private lookup<T>(rel: string, cacheName: 'registry' | 'summaries'): { st: Stats; hit: T | undefined } | null {
-    // Concatenated, not path.join: `rel` is already normal, and a thousand joins show in `list`.
-    const st = statOrNull(`${this.root}/${rel}`);
+    const st = statOrNull(this.abs(rel));
     return st ? { st, hit: this.cache(cacheName).get<T>(rel, st) } : null;
+  }
+
+  /** Concatenated, not path.join: `rel` is already normal, and a thousand joins show in `list`. */
+  private abs(rel: string): string {
+    return `${this.root}/${rel}`;
   }
 
   /** Parses and validates a file new or changed since the cache saw it; caches `derive` of it. */
@@ -82,7 +86,7 @@ export class RegistryStore {
     cacheName: 'registry' | 'summaries',
     derive: (doc: D) => T,
   ): Promise<T> {
-    const decoded = decodeUtf8(readFileSync(join(this.root, rel)), rel);
+    const decoded = decodeUtf8(readFileSync(this.abs(rel)), rel);
     const value = derive((await loadValidator())(decoded, rel, schema, code) as D);
     this.cache(cacheName).set(rel, st, value);
     return value;

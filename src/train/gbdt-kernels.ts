@@ -398,7 +398,7 @@ function addLeafBody({ rowsAt, rawAt }: KernelShape): number[] {
   return [...vec([[...uleb(1), I32]]), ...body];
 }
 
-export function assembleKernels(shape: KernelShape): Uint8Array {
+function assembleKernels(shape: KernelShape): Uint8Array {
   const i32s = (k: number): number[][] => Array.from({ length: k }, () => [I32]);
   const f64s = (k: number): number[][] => Array.from({ length: k }, () => [F64]);
   const funcs: [string, number, number[]][] = [

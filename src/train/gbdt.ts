@@ -11,7 +11,7 @@ import { applyBinning, binStride, fitBinning, type Binning } from './binning.js'
 import { createRng } from './rng.js';
 import { createGbdtThreads, HelperLostError, PARALLEL_MIN_ROWS, type GbdtThreads } from './gbdt-threads.js';
 import { lowerBound, OUTS, TASK_CLOSE, TASK_OPEN, TASK_PREPARE, TASK_SPLIT, type Views } from './gbdt-tasks.js';
-import { log1pExp, sigmoid } from './loss.js';
+import { meanLogLossRaw, sigmoid } from './loss.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -504,8 +504,5 @@ class TreeGrower {
 
 /** Mean log-loss of a fitted model on labelled rows (for reports and tests). */
 export function gbdtLogLoss(model: GbdtModel, m: LabeledMatrix): number {
-  const raw = predictGbdtRaw(model, m);
-  let s = 0;
-  for (let i = 0; i < m.n; i++) s += log1pExp(raw[i]) - m.y[i] * raw[i];
-  return s / m.n;
+  return meanLogLossRaw(predictGbdtRaw(model, m), m.y);
 }
