@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MlopsError } from '../errors.js';
 import { deploymentsFile, manifestFile, versionDir } from '../registry/paths.js';
 import { registrationTag, sortVersionsDesc } from '../registry/semver.js';
-import { deriveStatus } from '../registry/status.js';
+import { deriveStatus, statusOf } from '../registry/status.js';
 import type { DeploymentsDoc, ManifestDoc, Status } from '../registry/types.js';
 import { loadModelState, resolveModelName, type Context } from './context.js';
 import { checkManifestIdentity } from './registry-store.js';
@@ -29,7 +29,7 @@ export async function listVersions(ctx: Context, opts: { model?: string } = {}):
   for (const model of models) {
     const state = await ctx.store.loadSummaries(model);
     for (const m of sortVersionsDesc(state.versions, (v) => v.version)) {
-      const status = deriveStatus(m, state.deployments);
+      const status = statusOf(m.version, m.state, state.deployments);
       rows.push({
         model,
         version: m.version,
@@ -37,11 +37,11 @@ export async function listVersions(ctx: Context, opts: { model?: string } = {}):
         created_at: m.created_at,
         parent: m.parent,
         weight: status === 'canary' ? state.deployments.canary!.weight : status === 'production' ? 1 - (state.deployments.canary?.weight ?? 0) : null,
-        dataset: { name: m.dataset.name, sha256: m.dataset.sha256, rows: m.dataset.rows },
-        schema: m.schema.version,
-        trainer: m.training.trainer,
+        dataset: m.dataset,
+        schema: m.schema,
+        trainer: m.trainer,
         metrics: m.metrics,
-        reason: m.lifecycle.reason,
+        reason: m.reason,
       });
     }
   }

@@ -198,10 +198,11 @@ export function summarize(m: ManifestDoc): VersionSummary {
     created_at: m.created_at,
     parent: m.parent,
     dataset: { name: m.dataset.name, sha256: m.dataset.sha256, rows: m.dataset.rows },
-    schema: { version: m.schema.version },
-    training: { trainer: m.training.trainer },
+    schema: m.schema.version,
+    trainer: m.training.trainer,
     metrics: m.metrics,
-    lifecycle: m.lifecycle,
+    state: m.lifecycle.state,
+    reason: m.lifecycle.reason,
   };
 }
 

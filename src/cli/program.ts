@@ -1,7 +1,7 @@
 // The `mlops` command line: parse flags into typed options, call one use case, render text or
 // --json, map errors to exit statuses (0 ok, 1 failure, 2 usage or configuration). Use cases
 // are imported when their command runs, so `mlops get` does not load the trainers.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option, UsageError } from './parser.js';
 import { MlopsError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { Out, type Io } from './io.js';
@@ -69,9 +69,7 @@ export async function buildProgram(io: Io, setExit: (code: number) => void, argv
     .option('-q, --quiet', 'print only errors')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .addOption(new Option('--debug', 'print stack traces of unexpected errors').hideHelp())
-    .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .exitOverride()
     .addHelpText(
       'after',
       `
@@ -89,13 +87,6 @@ Exit status: 0 success, 1 failure, 2 usage or configuration error.
   registerRegistryCommands(program, env);
   // `canary start|weight|abort` are core; `analyze|check` come with the canary module.
   await registerExtraCommands(program, env, argv ? commandWord(argv) : undefined);
-
-  // Sub-commands inherit output settings and error handling.
-  const configure = (cmd: Command) => {
-    cmd.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }).exitOverride().showSuggestionAfterError(true);
-    cmd.commands.forEach(configure);
-  };
-  program.commands.forEach(configure);
   return program;
 }
 
@@ -113,13 +104,17 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   let exit = 0;
   const program = await buildProgram(io, (c) => (exit = c), argv);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv);
     return exit;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      // commander already printed the message; add the JSON form when asked
-      if (program.opts().json) io.stderr.write(JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, ''), hint: 'See `mlops --help`.' } }) + '\n');
+    if (e instanceof UsageError) {
+      // The words of the command line decide, as the error may come before --json is parsed.
+      if (program.opts().json || argv.includes('--json')) {
+        const hint = `${e.suggestion ? `Did you mean ${e.suggestion}? ` : ''}See \`mlops --help\`.`;
+        io.stderr.write(JSON.stringify({ error: { code: 'USAGE', message: e.message, hint } }) + '\n');
+      } else {
+        io.stderr.write(`error: ${e.message}\n${e.suggestion ? `(Did you mean ${e.suggestion}?)\n` : ''}`);
+      }
       return 2;
     }
     const out = new Out(io, {

@@ -1,10 +1,14 @@
 // Status is derived, never stored twice (SPEC 3.4).
-import type { DeploymentsDoc, Status, VersionSummary } from './types.js';
+import type { DeploymentsDoc, LifecycleState, ManifestDoc, Status } from './types.js';
 
-export function deriveStatus(manifest: Pick<VersionSummary, 'version' | 'lifecycle'>, deployments: DeploymentsDoc): Status {
-  if (manifest.lifecycle.state === 'archived') return 'archived';
-  if (manifest.lifecycle.state === 'deprecated') return 'deprecated';
-  if (deployments.production === manifest.version) return 'production';
-  if (deployments.canary?.version === manifest.version) return 'canary';
+export function deriveStatus(manifest: Pick<ManifestDoc, 'version' | 'lifecycle'>, deployments: DeploymentsDoc): Status {
+  return statusOf(manifest.version, manifest.lifecycle.state, deployments);
+}
+
+export function statusOf(version: string, state: LifecycleState, deployments: DeploymentsDoc): Status {
+  if (state === 'archived') return 'archived';
+  if (state === 'deprecated') return 'deprecated';
+  if (deployments.production === version) return 'production';
+  if (deployments.canary?.version === version) return 'canary';
   return 'staging';
 }

@@ -68,12 +68,22 @@ export interface Observed {
   [key: string]: unknown;
 }
 
-/** What `mlops list` needs of a manifest: its row and what the status derives from. */
-export type VersionSummary = Pick<ManifestDoc, 'version' | 'created_at' | 'parent' | 'metrics' | 'lifecycle'> & {
+/**
+ * What `mlops list` needs of a manifest: its row and what the status derives from. Flat, with
+ * the objects a row shows as they are, so that a thousand cached summaries parse into few
+ * objects and a row reuses them.
+ */
+export interface VersionSummary {
+  version: string;
+  created_at: string;
+  parent: string | null;
   dataset: Pick<ManifestDoc['dataset'], 'name' | 'sha256' | 'rows'>;
-  schema: Pick<ManifestDoc['schema'], 'version'>;
-  training: Pick<ManifestDoc['training'], 'trainer'>;
-};
+  schema: string;
+  trainer: ManifestDoc['training']['trainer'];
+  metrics: ManifestDoc['metrics'];
+  state: LifecycleState;
+  reason: string | null;
+}
 
 export type Status = 'production' | 'canary' | 'staging' | 'deprecated' | 'archived';
 

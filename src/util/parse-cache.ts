@@ -14,7 +14,7 @@ import { readFileSync, mkdirSync, writeFileSync, renameSync, type Stats } from '
 import { join } from 'node:path';
 
 const RACY_MS = 2000;
-const FORMAT = 3;
+const FORMAT = 4;
 /** Numbers per entry in the header: size, ino, mtimeMs, ctimeMs, at, len. */
 const FIELDS = 6;
 

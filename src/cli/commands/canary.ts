@@ -1,5 +1,5 @@
 // Canary analysis commands: `canary analyze` (verdict only) and `canary check` (verdict, then act).
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';
 import type { Out } from '../io.js';

@@ -1,5 +1,5 @@
 // `mlops dashboard --out DIR`: the static site (GitHub Pages ready).
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { resolve } from 'node:path';
 import type { CommandEnv } from '../program.js';
 import { parseAt } from './canary.js';

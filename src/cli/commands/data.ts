@@ -1,5 +1,5 @@
 // Data commands: collect, status, verify, synth; and route, merge.
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';
 

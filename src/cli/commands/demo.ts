@@ -1,5 +1,5 @@
 // `mlops demo`: the whole loop offline, in a fresh temporary registry.
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';
 

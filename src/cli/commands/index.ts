@@ -1,7 +1,7 @@
 // Commands beyond the registry core, loaded only when named on the command line (all of them
 // for help or an unknown word): `mlops get` then does not load the trainers' or server's
 // command modules at start-up.
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import type { CommandEnv } from '../program.js';
 
 type Register = (program: Command, env: CommandEnv) => void;

@@ -1,6 +1,6 @@
 // Registry commands: init, register, list, show, get, canary start|weight|abort, promote,
 // rollback, deprecate, archive, history, verify, tags sync, metrics update.
-import { Command, Option } from 'commander';
+import { Command, Option } from '../parser.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { MlopsError } from '../../errors.js';

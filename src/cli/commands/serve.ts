@@ -1,5 +1,5 @@
 // `mlops serve`: predictions with the canary split, outcome ingest and export, Prometheus metrics.
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { join } from 'node:path';
 import { MlopsError } from '../../errors.js';
 import type { CommandEnv } from '../program.js';

@@ -1,5 +1,5 @@
 // Training commands: train, evaluate, retrain.
-import type { Command } from 'commander';
+import type { Command } from '../parser.js';
 import { resolve } from 'node:path';
 import { MlopsError } from '../../errors.js';
 import { parseModelRef } from '../../registry/semver.js';
