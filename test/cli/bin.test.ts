@@ -45,7 +45,7 @@ describe('the mlops binary', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /"url": "([^"]+)"/.exec(out);
+        const m = /"url":\s*"([^"]+)"/.exec(out);
         if (m) resolve(m[1]!);
       });
       child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
