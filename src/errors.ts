@@ -153,8 +153,15 @@ export class MlopsError extends Error {
   }
 }
 
+/**
+ * Marks MlopsErrors of every copy of this module, not only of one class: the bundled CLI
+ * (scripts/bundle-cli.mjs) carries its own copy, and the modules it loads from dist/ theirs.
+ */
+const BRAND = Symbol.for('mlops-gitops.MlopsError');
+Object.defineProperty(MlopsError.prototype, BRAND, { value: true });
+
 export function isMlopsError(e: unknown): e is MlopsError {
-  return e instanceof MlopsError;
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 }
 
 /** One finding of a check (verify, validation): a stable code, where, and what. */

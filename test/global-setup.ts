@@ -18,4 +18,5 @@ export default function setup(): void {
   if (existsSync(bin) && statSync(bin).mtimeMs >= newest('src')) return;
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['scripts/copy-assets.mjs'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/bundle-cli.mjs'], { stdio: 'inherit' });
 }

@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import { MlopsError } from '../errors.js';
+import { MlopsError, isMlopsError } from '../errors.js';
 import { OutcomeAggregator } from '../canary/aggregate.js';
 import { listStoreFiles, outcomesDir } from '../data/outcome-store.js';
 import { MAX_OUTCOME_LINE_BYTES } from '../data/outcome.js';
@@ -74,7 +74,7 @@ export async function readOutcomeStreams(options: OutcomeSourceOptions, request:
       await foldFile(join(outcomesDir(options.dir), file), file, buf, matcher, prefilter, stats, options.onWarning);
     }
   } catch (cause) {
-    if (cause instanceof MlopsError) throw cause;
+    if (isMlopsError(cause)) throw cause;
     throw new MlopsError('METRICS_SOURCE_FAILED', `cannot read the outcome store ${outcomesDir(options.dir)}: ${(cause as Error).message}`, {
       cause,
       hint: 'Check that .mlops/outcomes is readable.',

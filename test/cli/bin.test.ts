@@ -1,6 +1,7 @@
 // The built `mlops` binary as users run it: a real process, its exit status and its streams.
 import { describe, it, expect } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { registryRepo, registerFake, cli } from '../helpers/registry.js';
 
@@ -15,7 +16,7 @@ describe('the mlops binary', () => {
     expect(help.stdout).toContain('Examples:');
     for (const c of ['register', 'canary', 'rollback', 'retrain', 'serve', 'dashboard', 'demo']) expect(help.stdout).toContain(c);
     expect(run(t.dir, 'rollback', '--help').stdout).toContain('$ mlops rollback');
-    expect(run(t.dir, '--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(run(t.dir, '--version').stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
     const bad = run(t.dir, 'promote', '--json');
     expect(bad.status).toBe(2);
     expect(JSON.parse(bad.stderr.trim().split('\n').pop()!).error.code).toBe('USAGE');
@@ -23,6 +24,10 @@ describe('the mlops binary', () => {
     expect(missing.status).toBe(1);
     expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'VERSION_NOT_FOUND', hint: expect.any(String) });
     expect(missing.stdout).toBe('');
+    // Thrown by a module the bundled binary loads from dist/, with its own copy of errors.js.
+    const notRegistered = run(t.dir, 'promote', 'backlink-success@v9.9.9', '--json');
+    expect(notRegistered.status).toBe(1);
+    expect(JSON.parse(notRegistered.stderr).error).toMatchObject({ code: 'VERSION_NOT_FOUND', hint: expect.any(String) });
   });
 
   it('ends quietly when its reader closes the pipe early (mlops ... | head)', async () => {
