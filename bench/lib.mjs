@@ -16,15 +16,7 @@ export function quantile(xs, q) {
 
 /** Median wall time (ms) of running a command `runs` times (after one warm-up). */
 export function timeProcess(cmd, args, { cwd, runs = 15, env } = {}) {
-  const times = [];
-  for (let i = 0; i <= runs; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
-    const dt = performance.now() - t0;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    if (i > 0) times.push(dt);
-  }
-  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+  return timeProcesses([[cmd, args]], { cwd, runs, env })[0];
 }
 
 /**

@@ -16,7 +16,6 @@ function newest(dir: string): number {
 export default function setup(): void {
   const bin = 'dist/cli/main.js';
   if (existsSync(bin) && statSync(bin).mtimeMs >= newest('src')) return;
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  execFileSync(process.execPath, ['scripts/copy-assets.mjs'], { stdio: 'inherit' });
-  execFileSync(process.execPath, ['scripts/bundle-cli.mjs'], { stdio: 'inherit' });
+  // The package's own build (compile, assets, CLI bundle), not a copy of its steps.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 }

@@ -160,9 +160,7 @@ export class Command {
         // Before any argument of a command with sub-commands, a word names the sub-command.
         if (!onlyArgs && positional.length === 0 && cmd.commands.length) {
           if (a === 'help') return cmd.helpFor(argv[i + 1]);
-          const sub = cmd.commands.find((c) => c.label === a);
-          if (!sub) throw new UsageError(`unknown command '${a}'`, suggest(a, cmd.commands.map((c) => c.label)));
-          cmd = sub;
+          cmd = cmd.subcommand(a);
           continue;
         }
         positional.push(a);
@@ -225,9 +223,13 @@ export class Command {
   }
 
   private helpFor(name: string | undefined): void {
-    const target = name === undefined ? this : this.commands.find((c) => c.label === name);
-    if (!target) throw new UsageError(`unknown command '${name}'`, suggest(name!, this.commands.map((c) => c.label)));
-    this.root().output.writeOut(target.helpInformation());
+    this.root().output.writeOut((name === undefined ? this : this.subcommand(name)).helpInformation());
+  }
+
+  private subcommand(name: string): Command {
+    const sub = this.commands.find((c) => c.label === name);
+    if (!sub) throw new UsageError(`unknown command '${name}'`, suggest(name, this.commands.map((c) => c.label)));
+    return sub;
   }
 
   private root(): Command {
@@ -253,16 +255,18 @@ export class Command {
     const parts = [path];
     if (this.options.some((o) => !o.hidden) || !this.parent) parts.push('[options]');
     if (this.commands.length) parts.push('[command]');
-    for (const a of this.args) parts.push(a.required ? `<${a.name}>` : `[${a.name}]`);
-    return parts.join(' ');
+    return [...parts, ...this.argumentTerms()].join(' ');
   }
 
   /** One line of a parent's command list: the name, [options] and arguments. */
   private term(): string {
     const parts = [this.label];
     if (this.options.some((o) => !o.hidden)) parts.push('[options]');
-    for (const a of this.args) parts.push(a.required ? `<${a.name}>` : `[${a.name}]`);
-    return parts.join(' ');
+    return [...parts, ...this.argumentTerms()].join(' ');
+  }
+
+  private argumentTerms(): string[] {
+    return this.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`));
   }
 
   helpInformation(): string {
